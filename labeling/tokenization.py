@@ -1,0 +1,73 @@
+"""Pure word tokenization with character offsets, and BIO role tags over tokens.
+
+Offsets are half-open ``(start, end)`` pairs in the coordinates of the text passed in,
+shifted by ``offset`` so callers can tokenize a sentence and get document offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+# Words keep inner apostrophes, hyphens and digit separators ("Kremlin's", "1,844",
+# "pro-Russian", "3.5"); every other non-space character is a token of its own.
+TOKEN_RE = re.compile(r"\w+(?:['’\-.,]\w+)*|[^\w\s]", re.UNICODE)
+
+ROLES: tuple[str, ...] = ("source", "cue", "content")
+# When roles overlap on a token, the single-sequence label keeps the narrowest role:
+# a cue inside a content span stays a cue.
+ROLE_PRIORITY: tuple[str, ...] = ("cue", "source", "content")
+
+Span = tuple[int, int]
+
+
+def tokenize(text: str, offset: int = 0) -> list[Span]:
+    """Return the ``(start, end)`` offsets of the tokens of ``text``, shifted by ``offset``."""
+    return [(m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
+
+
+def token_in_span(token: Span, span: Span) -> bool:
+    """A token belongs to a span when they share at least one character."""
+    return token[0] < span[1] and span[0] < token[1]
+
+
+def bio_tags(tokens: Sequence[Span], spans: Iterable[Span]) -> list[str]:
+    """BIO tags (``B``/``I``/``O``) for ``tokens`` against one role's ``spans``.
+
+    Each span starts a new ``B``; tokens covered by no span are ``O``.
+    """
+    tags = ["O"] * len(tokens)
+    for span in sorted(spans):
+        first = True
+        for i, token in enumerate(tokens):
+            if token_in_span(token, span):
+                if first or tags[i] == "O":
+                    tags[i] = "B" if first else "I"
+                first = False
+    return tags
+
+
+def role_bio_tags(tokens: Sequence[Span], attributions: Iterable[dict]) -> dict[str, list[str]]:
+    """One BIO sequence per role for attribution triples ``{role: {"start", "end"}}``."""
+    attributions = list(attributions)
+    return {
+        role: bio_tags(
+            tokens,
+            [(a[role]["start"], a[role]["end"]) for a in attributions if a.get(role)],
+        )
+        for role in ROLES
+    }
+
+
+def token_role_labels(tokens: Sequence[Span], attributions: Iterable[dict]) -> list[str]:
+    """One role label per token (``source``/``cue``/``content``/``O``), narrowest role wins."""
+    per_role = role_bio_tags(tokens, attributions)
+    labels = []
+    for i in range(len(tokens)):
+        label = "O"
+        for role in ROLE_PRIORITY:
+            if per_role[role][i] != "O":
+                label = role
+                break
+        labels.append(label)
+    return labels
