@@ -1,0 +1,216 @@
+"""Records → documents, sentences and tasks: bulk inserts, idempotent, one transaction.
+
+The same document is not imported twice into a project: a record with an
+``external_id`` matches a stored document with that id; a record without one matches
+a stored document without one and with the same text (SHA-256 of the text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+
+from labeling.models import Document, Kind, LabelSchema, Project, Sentence, Task
+from labeling.readers import DocumentRecord
+from labeling.segmentation import split_sentences
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did: ids of new documents and of documents that were already there."""
+
+    created: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    n_sentences: int = 0
+    n_tasks: int = 0
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 hex digest of a document's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def task_specs(schemas: Iterable[LabelSchema]) -> list[tuple[str, str]]:
+    """The (kind, target) pairs every sentence gets a task for, in a stable order."""
+    specs: list[tuple[str, str]] = []
+    for schema in sorted(schemas, key=lambda s: Kind.values.index(s.kind)):
+        if not schema.enabled:
+            continue
+        if schema.kind == Kind.STANCE:
+            specs.extend((schema.kind, target) for target in schema.targets)
+        else:
+            specs.append((schema.kind, ""))
+    return specs
+
+
+def _default_title(record: DocumentRecord) -> str:
+    if record.title.strip():
+        return record.title.strip()[:500]
+    first_line = next((line for line in record.text.splitlines() if line.strip()), "")
+    return first_line.strip()[:500]
+
+
+def _chunks(items: Sequence[DocumentRecord], size: int) -> Iterable[Sequence[DocumentRecord]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def import_documents(
+    *,
+    project: Project,
+    records: Sequence[DocumentRecord],
+    progress: Progress | None = None,
+    chunk_size: int = 200,
+) -> ImportResult:
+    """Import ``records`` into ``project`` all-or-nothing and return what was created.
+
+    Imports into one project are serialised by a row lock on the project (SQLite
+    serialises writers anyway), so concurrent imports of the same file create nothing
+    twice.
+    """
+    result = ImportResult()
+    total = len(records)
+    with transaction.atomic():
+        Project.objects.select_for_update().filter(pk=project.pk).values_list("pk").first()
+        specs = task_specs(project.schemas.all())
+        seen_ext: dict[str, int | None] = {}
+        seen_hash: dict[str, int | None] = {}
+        done = 0
+        for chunk in _chunks(records, chunk_size):
+            new_docs = _new_documents(project, chunk, seen_ext, seen_hash, result)
+            created = Document.objects.bulk_create(new_docs)
+            for doc in created:
+                if doc.external_id:
+                    seen_ext[doc.external_id] = doc.pk
+                else:
+                    seen_hash[doc.content_hash] = doc.pk
+            result.created.extend(d.pk for d in created)
+            n_sent, n_tasks = _create_sentences_and_tasks(project, created, specs)
+            result.n_sentences += n_sent
+            result.n_tasks += n_tasks
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return result
+
+
+def _new_documents(
+    project: Project,
+    chunk: Sequence[DocumentRecord],
+    seen_ext: dict[str, int | None],
+    seen_hash: dict[str, int | None],
+    result: ImportResult,
+) -> list[Document]:
+    """Documents of ``chunk`` not stored yet; duplicates go to ``result.existing``."""
+    hashes = [content_hash(r.text) for r in chunk]
+    ext_ids = [r.external_id for r in chunk if r.external_id and r.external_id not in seen_ext]
+    if ext_ids:
+        seen_ext.update(
+            Document.objects.filter(project=project, external_id__in=ext_ids).values_list(
+                "external_id", "pk"
+            )
+        )
+    plain = [h for r, h in zip(chunk, hashes, strict=True) if not r.external_id]
+    plain = [h for h in plain if h not in seen_hash]
+    if plain:
+        seen_hash.update(
+            Document.objects.filter(
+                project=project, external_id="", content_hash__in=plain
+            ).values_list("content_hash", "pk")
+        )
+    docs: list[Document] = []
+    for record, digest in zip(chunk, hashes, strict=True):
+        seen = seen_ext if record.external_id else seen_hash
+        key = record.external_id or digest
+        if key in seen:
+            if seen[key] is not None:
+                result.existing.append(seen[key])  # type: ignore[arg-type]
+            continue
+        seen[key] = None  # a later duplicate inside this batch is skipped
+        docs.append(
+            Document(
+                project=project,
+                title=_default_title(record),
+                text=record.text,
+                external_id=record.external_id,
+                source_url=record.source_url,
+                published_at=record.published_at,
+                metadata=dict(record.metadata),
+                content_hash=digest,
+            )
+        )
+    return docs
+
+
+def _create_sentences_and_tasks(
+    project: Project, documents: Sequence[Document], specs: Sequence[tuple[str, str]]
+) -> tuple[int, int]:
+    sentences = [
+        Sentence(document=doc, position=i, start=start, end=end, text=doc.text[start:end])
+        for doc in documents
+        for i, (start, end) in enumerate(split_sentences(doc.text))
+    ]
+    Sentence.objects.bulk_create(sentences, batch_size=2000)
+    tasks = [
+        Task(
+            project=project,
+            sentence=s,
+            document_id=s.document_id,
+            position=s.position,
+            kind=kind,
+            target=target,
+            overlap=project.annotators_per_item,
+        )
+        for s in sentences
+        for kind, target in specs
+    ]
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    return len(sentences), len(tasks)
+
+
+def ensure_tasks(*, project: Project) -> int:
+    """Create the tasks that enabled schemas call for but do not exist yet (e.g. a new target).
+
+    Returns how many were created. Existing tasks and their annotations are kept.
+    """
+    specs = task_specs(project.schemas.all())
+    if not specs:
+        return 0
+    created = 0
+    with transaction.atomic():
+        existing = set(
+            Task.objects.filter(project=project).values_list("sentence_id", "kind", "target")
+        )
+        batch: list[Task] = []
+        sentences = Sentence.objects.filter(document__project=project).values_list(
+            "pk", "document_id", "position"
+        )
+        for sentence_id, document_id, position in sentences.iterator(chunk_size=5000):
+            for kind, target in specs:
+                if (sentence_id, kind, target) in existing:
+                    continue
+                batch.append(
+                    Task(
+                        project=project,
+                        sentence_id=sentence_id,
+                        document_id=document_id,
+                        position=position,
+                        kind=kind,
+                        target=target,
+                        overlap=project.annotators_per_item,
+                    )
+                )
+            if len(batch) >= 5000:
+                Task.objects.bulk_create(batch)
+                created += len(batch)
+                batch = []
+        Task.objects.bulk_create(batch)
+        created += len(batch)
+    return created

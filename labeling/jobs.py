@@ -1,0 +1,17 @@
+"""Celery jobs. ("Task" means a labeling task here, so background work is a "job".)
+
+Each job is thin: load by id, call one plain function, record failure. Jobs are
+started with ``transaction.on_commit`` by the code that creates their rows.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="labeling.run_import", acks_late=True)
+def run_import(import_job_id: int) -> None:
+    """Import an uploaded file recorded as an ImportJob."""
+    from labeling.import_jobs import run_import_job
+
+    run_import_job(import_job_id)
