@@ -1,0 +1,250 @@
+"""The two entry points the agreement job calls; both return plain JSON-serialisable dicts.
+
+Every float is a python float, every undefined value is ``None`` (never NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .alpha import (
+    alpha_from_coincidences,
+    check_level,
+    item_disagreement_from_counts,
+    per_label_alpha_from_counts,
+)
+from .attribution import (
+    HAS_ATTRIBUTION_LABELS,
+    ROLES,
+    TOKEN_LABELS,
+    AttributionItem,
+    has_attribution_codes,
+    span_f1,
+    span_f1_counts,
+    token_role_codes,
+)
+from .bootstrap import DEFAULT_DRAWS, bootstrap_alpha_ci_from_counts
+from .coefficients import (
+    fleiss_kappa_from_counts,
+    gwet_ac1_from_counts,
+    kappa_from_confusion,
+    percent_agreement_from_counts,
+    scott_pi_from_confusions,
+)
+from .counts import as_codes, coincidences_from_counts, value_counts
+from .pairwise import mean_pairwise_kappa, pair_confusions, pairwise_agreement
+
+Progress = Callable[[float], object] | None
+
+
+def _clean(x: object) -> float | None:
+    """A python float, or None for None/NaN/inf."""
+    if x is None:
+        return None
+    x = float(x)  # type: ignore[arg-type]
+    return x if np.isfinite(x) else None
+
+
+def _clean_list(xs: np.ndarray) -> list[float | None]:
+    return [_clean(x) for x in np.asarray(xs, dtype=np.float64).tolist()]
+
+
+def _report(progress: Progress, fraction: float) -> None:
+    if progress is not None:
+        progress(float(min(max(fraction, 0.0), 1.0)))
+
+
+def _label_summary(
+    arr: np.ndarray,
+    labels: Sequence[str],
+    level: str,
+    values: np.ndarray | None,
+    bootstrap_draws: int,
+    seed: int,
+    min_shared: int,
+    progress: Progress,
+    span: tuple[float, float] = (0.0, 1.0),
+) -> dict:
+    def step(fraction: float) -> None:
+        _report(progress, span[0] + (span[1] - span[0]) * fraction)
+
+    n_categories = len(labels)
+    counts = value_counts(arr, n_categories)
+    m = counts.sum(axis=1)
+    step(0.1)
+    o = coincidences_from_counts(counts)
+    alpha = alpha_from_coincidences(o, level, values)
+    ci = None
+    if alpha is not None and bootstrap_draws > 0:
+        ci = bootstrap_alpha_ci_from_counts(counts, level, values, draws=bootstrap_draws, seed=seed)
+    step(0.5)
+    confusions = pair_confusions(arr, n_categories)
+    pairwise = pairwise_agreement(
+        arr,
+        level,
+        values=values,
+        n_categories=n_categories,
+        min_shared=min_shared,
+        confusions=confusions,
+    )
+    step(0.8)
+    active = np.flatnonzero((arr >= 0).any(axis=0)) if arr.size else np.zeros(0, dtype=int)
+    if len(active) == 2:
+        table = confusions.get((int(active[0]), int(active[1])))
+        cohen = kappa_from_confusion(table) if table is not None else None
+        cohen_method = "cohen"
+    elif len(active) > 2:
+        cohen = mean_pairwise_kappa(confusions)
+        cohen_method = "light_mean_pairwise"
+    else:
+        cohen, cohen_method = None, None
+    per_label = per_label_alpha_from_counts(counts)
+    summary = {
+        "level": level,
+        "alpha": _clean(alpha),
+        "alpha_ci95": ci,
+        "percent_agreement": _clean(percent_agreement_from_counts(counts)),
+        "n_items": int((m >= 1).sum()),
+        "n_pairable_items": int((m >= 2).sum()),
+        "n_annotations": int(m.sum()),
+        "n_annotators": int(len(active)),
+        "cohen_kappa": _clean(cohen),
+        "cohen_kappa_method": cohen_method,
+        "fleiss_kappa": _clean(fleiss_kappa_from_counts(counts)),
+        "scott_pi": _clean(scott_pi_from_confusions(confusions, counts)),
+        "gwet_ac1": _clean(gwet_ac1_from_counts(counts)),
+        "pairwise": [
+            {**e, "alpha": _clean(e["alpha"]), "kappa": _clean(e["kappa"])} for e in pairwise
+        ],
+        "per_label": {label: _clean(a) for label, a in zip(labels, per_label, strict=True)},
+        "coincidence": {"labels": list(labels), "matrix": [_clean_list(row) for row in o]},
+        "item_disagreement": _clean_list(item_disagreement_from_counts(counts, level, values)),
+    }
+    step(1.0)
+    return summary
+
+
+def summarize_labels(
+    codes: np.ndarray,
+    labels: list[str],
+    level: str = "nominal",
+    *,
+    values: np.ndarray | None = None,
+    bootstrap_draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    progress: Progress = None,
+    min_shared: int = 2,
+) -> dict:
+    """All agreement figures for a label task (alpha per Krippendorff 2011, kappas, AC1, pairwise).
+
+    ``codes`` is ``(n_items, n_annotators)`` with codes indexing ``labels`` and -1 for
+    missing. Keys: ``alpha`` (None when undefined, see ``labeling.agreement.alpha``),
+    ``alpha_ci95`` (item-bootstrap percentile interval or None), ``percent_agreement``
+    (mean pairwise agreement over pairable items), ``n_items`` (items with at least one
+    annotation), ``n_pairable_items``, ``n_annotations``, ``n_annotators`` (annotators with
+    at least one annotation), ``cohen_kappa`` (Cohen's kappa with exactly two active
+    annotators, else Light's mean pairwise kappa; ``cohen_kappa_method`` says which),
+    ``fleiss_kappa``, ``scott_pi``, ``gwet_ac1``, ``pairwise`` (per pair of annotator
+    indices sharing an item; alpha/kappa None below ``min_shared`` shared items),
+    ``per_label`` (one-vs-rest nominal alpha), ``coincidence``, ``item_disagreement``
+    (per row of ``codes``, None where fewer than two annotations) and ``level``.
+    """
+    check_level(level)
+    if values is not None:
+        values = np.asarray(values, dtype=np.float64)
+    arr, _ = as_codes(codes, len(labels))
+    _report(progress, 0.0)
+    return _label_summary(
+        arr, list(labels), level, values, bootstrap_draws, seed, min_shared, progress
+    )
+
+
+def summarize_attributions(
+    items: list[AttributionItem],
+    n_annotators: int,
+    *,
+    bootstrap_draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    progress: Progress = None,
+    min_shared: int = 2,
+) -> dict:
+    """Agreement on attribution triples: has-attribution alpha, token-role alpha, span F1 per role.
+
+    ``alpha``/``alpha_ci95``/``percent_agreement``/kappas/``pairwise`` are about the
+    nominal "has attribution" variable (Krippendorff 2011); ``token_alpha`` (and
+    ``token_alpha_ci95``, a bootstrap resampling whole sentences) is nominal alpha over
+    token role labels ``O``/source/cue/content with each token a unit; ``per_label`` is the
+    token-level one-vs-rest alpha of each role; ``span_f1`` is ``{role: {"exact", "overlap"}}``
+    micro-averaged over annotator pairs (also per pair in ``pairwise``). ``item_disagreement``
+    per item is the larger of the has-attribution disagreement (0 or 1 for two annotators)
+    and the mean token-label disagreement over the sentence's tokens; None where fewer
+    than two annotators annotated the item.
+    """
+    _report(progress, 0.0)
+    has_codes = has_attribution_codes(items, n_annotators)
+    summary = _label_summary(
+        has_codes,
+        HAS_ATTRIBUTION_LABELS,
+        "nominal",
+        None,
+        bootstrap_draws,
+        seed,
+        min_shared,
+        progress,
+        span=(0.0, 0.4),
+    )
+    token_codes, owners = token_role_codes(items, n_annotators)
+    token_counts = value_counts(token_codes, len(TOKEN_LABELS))
+    token_o = coincidences_from_counts(token_counts)
+    token_alpha = alpha_from_coincidences(token_o, "nominal")
+    _report(progress, 0.6)
+    token_ci = None
+    if token_alpha is not None and bootstrap_draws > 0:
+        token_ci = bootstrap_alpha_ci_from_counts(
+            token_counts, "nominal", draws=bootstrap_draws, seed=seed, clusters=owners
+        )
+    _report(progress, 0.8)
+    pair_counts = span_f1_counts(items, n_annotators)
+    for entry in summary["pairwise"]:
+        counts = pair_counts.get((entry["a"], entry["b"]))
+        entry["span_f1"] = (
+            span_f1(items, n_annotators, counts={(entry["a"], entry["b"]): counts})
+            if counts is not None
+            else None
+        )
+    per_role = per_label_alpha_from_counts(token_counts)
+
+    token_dis = item_disagreement_from_counts(token_counts, "nominal")
+    finite = np.isfinite(token_dis)
+    n_items = len(items)
+    sums = np.bincount(owners[finite], weights=token_dis[finite], minlength=n_items)
+    nums = np.bincount(owners[finite], minlength=n_items)
+    has_dis = np.asarray(
+        [np.nan if x is None else x for x in summary["item_disagreement"]], dtype=np.float64
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_token_dis = np.where(nums > 0, sums / np.maximum(nums, 1), np.nan)
+    combined = np.where(
+        np.isnan(has_dis), np.nan, np.fmax(has_dis, np.nan_to_num(mean_token_dis, nan=0.0))
+    )
+
+    summary.update(
+        {
+            "has_attribution_labels": list(HAS_ATTRIBUTION_LABELS),
+            "token_alpha": _clean(token_alpha),
+            "token_alpha_ci95": token_ci,
+            "n_tokens": int(token_codes.shape[0]),
+            "token_coincidence": {
+                "labels": list(TOKEN_LABELS),
+                "matrix": [_clean_list(row) for row in token_o],
+            },
+            "per_label": {role: _clean(per_role[TOKEN_LABELS.index(role)]) for role in ROLES},
+            "has_attribution_per_label": summary["per_label"],
+            "span_f1": span_f1(items, n_annotators, counts=pair_counts),
+            "item_disagreement": _clean_list(combined),
+        }
+    )
+    _report(progress, 1.0)
+    return summary
