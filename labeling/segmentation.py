@@ -59,48 +59,53 @@ _CLOSERS = "\"'”’»›)]}"
 _OPENERS = "\"'“‘„«‹([{¿¡"
 _CURRENCY = "$£€¥₽₹₴"
 
+
+def _words(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 # A run of terminators, then closing quotes/brackets, then whitespace (not consumed).
 _CANDIDATE_RE = re.compile(
     "([" + re.escape(_TERMINATORS) + "]+)[" + re.escape(_CLOSERS) + r"]*(?=\s)"
 )
 
 # Titles and Latin abbreviations that precede something: never a sentence end.
-_NEVER_END = frozenset(
+_NEVER_END = _words(
     """
     mr mrs ms mx messrs mmes dr prof gen lt col maj capt cmdr cdr sgt cpl pvt adm brig
     gov sen rep reps rev hon pres supt insp det fr atty amb mt ft
     e.g i.e cf viz vs
-    """.split()
+    """
 )
 
 # Abbreviations that precede a number (``No. 10``, ``Jan. 5``): no break before a digit.
-_BEFORE_NUMBER = frozenset(
+_BEFORE_NUMBER = _words(
     """
     no nos art arts fig figs vol vols ch chap sec secs para paras p pp op approx est ca
     nr tel ext
     jan feb mar apr jun jul aug sep sept oct nov dec
-    """.split()
+    """
 )
 # Of those, the ones that are ordinary words when not followed by a number.
 _PLAIN_WORDS = frozenset({"no"})
 
 # Abbreviations that often end a sentence too: break only before a sentence opener.
-_AMBIGUOUS = frozenset(
+_AMBIGUOUS = _words(
     """
     inc ltd corp co llc plc jr sr etc st ave blvd rd bros dept univ assn govt ph.d
-    """.split()
+    """
 )
 # AP-style state abbreviations: only when capitalised ("Ill." but not "ill.").
-_CAPITALISED_AMBIGUOUS = frozenset(
+_CAPITALISED_AMBIGUOUS = _words(
     """
     Ala Ariz Ark Calif Colo Conn Del Fla Ga Ill Ind Kan Ky La Md Mass Mich Minn Miss
     Mo Mont Neb Nev Okla Ore Pa Tenn Vt Va Wash Wis Wyo
-    """.split()
+    """
 )
 _DOTTED_RE = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 # Capitalised words that commonly open a sentence in news prose.
-_SENTENCE_OPENERS = frozenset(
+_SENTENCE_OPENERS = _words(
     """
     The A An He She It They We I You His Her Its Their Our My Your This That These Those
     There Here But And Or So Yet Nor In On At For With Without After Before When While
@@ -109,7 +114,7 @@ _SENTENCE_OPENERS = frozenset(
     Still Then Now Later Earlier Last Next Yesterday Today Tomorrow Some Many Most Several
     Few All Both Each Every No Not None Other Others Such What Which Who Whom Whose Why
     How Where According Instead Mr Mrs Ms
-    """.split()
+    """
 )
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
@@ -210,9 +215,8 @@ def _is_break(
         return _opens_sentence(text, i, lend, opened)
     if "." in word and _DOTTED_RE.fullmatch(word):  # U.S., U.N., a.m., D.C.
         return _opens_sentence(text, i, lend, opened)
-    if word.isdigit() and len(word) <= 3 and w == start:  # "1. The first point"
-        return False
-    return True
+    # Otherwise a break, except after a list number: "1. The first point".
+    return not (word.isdigit() and len(word) <= 3 and w == start)
 
 
 def _opens_sentence(text: str, i: int, lend: int, opened: bool) -> bool:
