@@ -15,3 +15,11 @@ def run_import(import_job_id: int) -> None:
     from labeling.import_jobs import run_import_job
 
     run_import_job(import_job_id)
+
+
+@shared_task(name="labeling.compute_agreement", acks_late=True)
+def compute_agreement(run_id: int) -> None:
+    """Compute and store an AgreementRun; a no-op when it is done, failed or deleted."""
+    from labeling.agreement_runs import execute_agreement_run
+
+    execute_agreement_run(run_id)
