@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One command for every check and the whole test suite:
+# lint (ruff), import contracts, makemigrations --check, then pytest.
+#   ./scripts/test.sh              embedded default: SQLite, Celery eager, no services
+#   ./scripts/test.sh --services   PostgreSQL + Redis on 127.0.0.1 (+ a real celery worker in tests)
+# Extra arguments go to pytest, e.g. ./scripts/test.sh tests/test_importing.py -x
+source "$(dirname "$0")/_venv.sh"
+mode=embedded
+args=()
+for a in "$@"; do
+  case "$a" in
+    --services) mode=services ;;
+    *) args+=("$a") ;;
+  esac
+done
+ensure_venv requirements-dev.txt
+
+# Browser tests drive Debian's chromium (never a downloaded browser).
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "==> installing Debian's chromium for the browser tests"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "==> /usr/bin/chromium is missing and apt-get is not usable: browser tests will skip"
+  fi
+fi
+
+if [[ "$mode" == services ]]; then
+  export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/labeling}"
+  export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
+  export TEST_DATABASE_NAME="${TEST_DATABASE_NAME:-test_labeling}"
+else
+  unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
+fi
+marker=()
+if [[ "${CI:-}" == true && "$mode" == embedded ]]; then
+  # Service tests run in the services pass; under CI no test may skip.
+  marker=(-m "not services")
+fi
+
+echo "==> [$mode] ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --check .; exit 1; }
+echo "==> [$mode] import contracts"
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
+echo "==> [$mode] makemigrations --check"
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+echo "==> [$mode] pytest"
+set +e
+.venv/bin/python -m pytest "${marker[@]}" "${args[@]}"
+rc=$?
+set -e
+if [[ $rc == 5 ]]; then
+  echo "pytest collected no tests: treating that as a failure (the suite is never empty)" >&2
+  exit 1
+fi
+exit $rc
