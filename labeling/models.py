@@ -371,6 +371,12 @@ class AgreementRun(models.Model):
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=1), name="run_progress_0_1"
             ),
+            # The debounce of automatic runs: at most one pending per (project, kind).
+            models.UniqueConstraint(
+                fields=["project", "kind"],
+                condition=Q(trigger="auto", status="queued"),
+                name="run_one_pending_auto",
+            ),
         ]
         indexes = [models.Index(fields=["project", "kind", "-id"], name="run_history_idx")]
 
