@@ -298,6 +298,9 @@ class AnnotationRevision(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"revision {self.revision} of annotation {self.annotation_id}"
+
 
 class GoldMethod(models.TextChoices):
     ADJUDICATED = "adjudicated", "Adjudicated by a lead"

@@ -69,7 +69,8 @@ def test_same_text_without_external_id_is_imported_once_even_within_a_batch():
     result = import_documents(project=project, records=[rec, rec])
     assert len(result.created) == 1
     again = import_documents(project=project, records=[rec])
-    assert again.created == [] and again.existing == result.created
+    assert again.created == []
+    assert again.existing == result.created
     assert Document.objects.get().title == "Same words here."
 
 
