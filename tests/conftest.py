@@ -14,7 +14,7 @@ CI = os.environ.get("CI", "").lower() == "true"
 def services_mode() -> bool:
     """True when running against PostgreSQL and a Redis broker (the services mode)."""
     db = settings.DATABASES["default"]["ENGINE"]
-    return db == "django.db.backends.postgresql" and bool(settings.CELERY_BROKER_URL)
+    return db == "django.db.backends.postgresql" and not settings.CELERY_TASK_ALWAYS_EAGER
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
