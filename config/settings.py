@@ -144,8 +144,8 @@ SPECTACULAR_SETTINGS = {
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
 _broker = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not _broker
-# Eager mode never talks to a broker; "memory://" keeps kombu from looking for one.
-CELERY_BROKER_URL = _broker or "memory://"
+# Eager mode never talks to a broker; the in-memory transport keeps kombu from looking for one.
+CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_broker or None)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
