@@ -1,0 +1,153 @@
+"""All writes of annotations: submit and edit with revisions kept, lead time recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from labeling.assignment import take_slot
+from labeling.exceptions import Conflict, Forbidden, InvalidInput
+from labeling.label_schemas import SchemaError, validate_value
+from labeling.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    AssignmentStatus,
+    Kind,
+    LabelSchema,
+    Sentence,
+    Task,
+)
+
+#: Lead times above this (one day) are not plausible and are refused.
+MAX_LEAD_TIME_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The stored annotation and whether this call created it (False: an edit)."""
+
+    annotation: Annotation
+    created: bool
+
+
+def validate_annotation_value(task: Task, value: Any) -> dict:
+    """Validate ``value`` against the task's schema; 400 naming the field if it does not fit."""
+    labels = (
+        LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind)
+        .values_list("labels", flat=True)
+        .first()
+    )
+    bounds = {"doc_length": 0, "start": 0, "end": 0}
+    if task.kind == Kind.ATTRIBUTION:
+        bounds = (
+            Sentence.objects.filter(pk=task.sentence_id)
+            .annotate(doc_length=Length("document__text"))
+            .values("doc_length", "start", "end")
+            .get()
+        )
+    try:
+        return validate_value(
+            task.kind,
+            value,
+            labels=labels or [],
+            doc_length=bounds["doc_length"],
+            sentence_start=bounds["start"],
+            sentence_end=bounds["end"],
+        )
+    except SchemaError as exc:
+        raise InvalidInput(exc.message, field=exc.field) from exc
+
+
+def _lead_time(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("must be an integer number of milliseconds", field="lead_time_ms")
+    if not 0 <= value <= MAX_LEAD_TIME_MS:
+        raise InvalidInput(f"must be between 0 and {MAX_LEAD_TIME_MS}", field="lead_time_ms")
+    return value
+
+
+def submit_annotation(
+    *, user: Any, task: Task, value: Any, lead_time_ms: Any = None
+) -> SubmitResult:
+    """Store the annotator's value for ``task``: a first submission or an edit.
+
+    A first submission needs the annotator's lease: an active one, or an expired one
+    when the task still has room (the slot is taken again), else 409. Skipped tasks
+    cannot be annotated. An edit copies the previous value into ``AnnotationRevision``
+    and bumps ``revision``. Without ``lead_time_ms`` the time since the lease began is
+    recorded for a first submission.
+    """
+    lead_time = _lead_time(lead_time_ms)
+    clean = validate_annotation_value(task, value)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = (
+            Annotation.objects.select_for_update()
+            .filter(task_id=task.pk, annotator_id=user.pk)
+            .first()
+        )
+        if existing is not None:
+            return SubmitResult(_edit(existing, clean, lead_time, now), created=False)
+        assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
+        _claim_for_submit(assignment, task, now)
+        assert assignment is not None  # _claim_for_submit raised otherwise
+        if lead_time is None:
+            lead_time = min(
+                int((now - assignment.leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS
+            )
+        Task.objects.filter(pk=task.pk).update(n_submitted=F("n_submitted") + 1)
+        annotation = Annotation.objects.create(
+            task_id=task.pk, annotator_id=user.pk, value=clean, lead_time_ms=max(lead_time, 0)
+        )
+    return SubmitResult(annotation, created=True)
+
+
+def _claim_for_submit(assignment: Assignment | None, task: Task, now: Any) -> None:
+    """Move the annotator's assignment to submitted, keeping or re-taking its slot."""
+    if assignment is None:
+        raise Forbidden("you do not hold this task: get a task from next-task before annotating it")
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise Conflict("you skipped this task; it can no longer be annotated by you")
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise Conflict("this task was already submitted; send the edit again")
+    # Whoever moves the assignment out of ``active`` owns its slot: we keep it here.
+    kept = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ACTIVE).update(
+        status=AssignmentStatus.SUBMITTED, finished_at=now
+    )
+    if kept:
+        return
+    # The lease expired and its slot went back to the pool: take one again if any is left.
+    if not take_slot(task.pk):
+        raise Conflict(
+            "your lease on this task expired and other annotators have filled it; "
+            "ask next-task for a new one",
+            code="lease_expired",
+        )
+    Assignment.objects.filter(pk=assignment.pk).update(
+        status=AssignmentStatus.SUBMITTED, finished_at=now
+    )
+
+
+def _edit(annotation: Annotation, value: dict, lead_time: int | None, now: Any) -> Annotation:
+    """Keep the current value as a revision and store the new one."""
+    AnnotationRevision.objects.create(
+        annotation=annotation,
+        revision=annotation.revision,
+        value=annotation.value,
+        lead_time_ms=annotation.lead_time_ms,
+        created_at=annotation.updated_at,
+    )
+    annotation.value = value
+    annotation.revision += 1
+    if lead_time is not None:
+        annotation.lead_time_ms = lead_time
+    annotation.save(update_fields=["value", "revision", "lead_time_ms", "updated_at"])
+    return annotation

@@ -1,0 +1,194 @@
+"""The single gate for "may this user see or change this object".
+
+``access_*`` helpers return the object or raise: ``NotFound`` (404) both when the
+object is missing and when it belongs to a project the user is not a member of, so
+nobody learns what exists elsewhere; ``Forbidden`` (403) when a member of the project
+lacks the role. Staff see and manage everything. Annotators are blind: they reach only
+tasks they hold or annotated, and only their own annotations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from rest_framework.permissions import BasePermission
+
+from labeling.exceptions import Forbidden, NotFound
+from labeling.models import (
+    Annotation,
+    Assignment,
+    Document,
+    Membership,
+    Project,
+    Role,
+    Task,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+#: Role names accepted by ``access_project``: any member, or a lead.
+MEMBER = "member"
+LEAD = Role.LEAD.value
+
+
+def _is_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def project_role(user: Any, project_id: int) -> str | None:
+    """The user's role in the project, or None when not a member."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(project_id=project_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def _check_role(role: str | None, wanted: str, *, staff: bool, what: str) -> None:
+    if staff:
+        return
+    if role is None:
+        raise NotFound(f"{what} not found")
+    if wanted == LEAD and role != LEAD:
+        raise Forbidden(f"only a lead of this project may do this ({what})")
+
+
+def access_project(user: Any, project_id: Any, *, role: str = MEMBER) -> Project:
+    """The project if ``user`` has ``role`` in it (``member`` or ``lead``); staff always.
+
+    The returned project carries ``viewer_role`` (the user's role, ``lead`` for staff
+    who are not members) so callers need no second query.
+    """
+    try:
+        pid = int(project_id)
+    except (TypeError, ValueError):
+        raise NotFound("project not found") from None
+    if not user.is_authenticated:
+        raise NotFound("project not found")
+    membership = (
+        Membership.objects.filter(project_id=pid, user_id=user.pk).select_related("project").first()
+    )
+    staff = _is_staff(user)
+    if membership is not None:
+        project = membership.project
+        found_role: str | None = membership.role
+    else:
+        project = Project.objects.filter(pk=pid).first() if staff else None
+        found_role = None
+    if project is None:
+        raise NotFound("project not found")
+    _check_role(found_role, role, staff=staff, what="project")
+    project.viewer_role = found_role or LEAD  # type: ignore[attr-defined]
+    return project
+
+
+def is_lead(user: Any, project: Project) -> bool:
+    """True when the user leads the project (or is staff); needs ``access_project`` first."""
+    return getattr(project, "viewer_role", None) == LEAD or _is_staff(user)
+
+
+def access_document(user: Any, document_id: Any) -> Document:
+    """A document of a project the user is a member of (staff: any)."""
+    try:
+        did = int(document_id)
+    except (TypeError, ValueError):
+        raise NotFound("document not found") from None
+    document = Document.objects.filter(pk=did).first()
+    if document is None:
+        raise NotFound("document not found")
+    if not _is_staff(user) and project_role(user, document.project_id) is None:
+        raise NotFound("document not found")
+    return document
+
+
+def access_task(user: Any, task_id: Any, *, annotate: bool = False) -> Task:
+    """A task the user may see: leads and staff see every task of their projects.
+
+    Annotators see a task only once they were assigned it or annotated it; with
+    ``annotate=True`` any task of a project they belong to is returned, and the
+    domain function decides (lease held, already annotated) with a clear message.
+    """
+    try:
+        tid = int(task_id)
+    except (TypeError, ValueError):
+        raise NotFound("task not found") from None
+    task = Task.objects.filter(pk=tid).select_related("project").first()
+    if task is None or not user.is_authenticated:
+        raise NotFound("task not found")
+    if _is_staff(user):
+        task.viewer_role = LEAD  # type: ignore[attr-defined]
+        return task
+    role = project_role(user, task.project_id)
+    if role is None:
+        raise NotFound("task not found")
+    task.viewer_role = role  # type: ignore[attr-defined]
+    if role == LEAD or annotate:
+        return task
+    touched = (
+        Assignment.objects.filter(task_id=tid, annotator_id=user.pk).exists()
+        or Annotation.objects.filter(task_id=tid, annotator_id=user.pk).exists()
+    )
+    if not touched:
+        raise NotFound("task not found")
+    return task
+
+
+def access_annotation(user: Any, annotation_id: Any) -> Annotation:
+    """An annotation: its own annotator, a lead of its project, or staff; else 404."""
+    try:
+        aid = int(annotation_id)
+    except (TypeError, ValueError):
+        raise NotFound("annotation not found") from None
+    annotation = (
+        Annotation.objects.filter(pk=aid).select_related("task", "annotator").first()
+        if user.is_authenticated
+        else None
+    )
+    if annotation is None:
+        raise NotFound("annotation not found")
+    if _is_staff(user) or annotation.annotator_id == user.pk:
+        return annotation
+    if project_role(user, annotation.task.project_id) != LEAD:
+        raise NotFound("annotation not found")
+    return annotation
+
+
+def visible_projects(user: Any) -> QuerySet[Project]:
+    """Projects the user may list: staff all, others those they are a member of."""
+    qs = Project.objects.all()
+    if _is_staff(user):
+        return qs
+    return qs.filter(Exists(Membership.objects.filter(project_id=OuterRef("pk"), user_id=user.pk)))
+
+
+def can_create_project(user: Any) -> bool:
+    """Staff, users with ``labeling.add_project``, and leads of any project create projects."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.has_perm("labeling.add_project"):
+        return True
+    return Membership.objects.filter(user_id=user.pk, role=Role.LEAD).exists()
+
+
+class CanCreateProject(BasePermission):
+    """DRF permission: reads for any signed-in user; POST only for project creators."""
+
+    message = "Only staff, users with the add_project permission or project leads create projects."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method == "POST":
+            return can_create_project(request.user)
+        return True
+
+
+def lead_filter(user: Any) -> Q:
+    """A Q on ``project`` matching projects the user leads (everything for staff)."""
+    if _is_staff(user):
+        return Q()
+    return Q(project__memberships__user_id=user.pk, project__memberships__role=Role.LEAD)

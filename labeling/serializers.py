@@ -1,0 +1,442 @@
+"""Request parsing and response shapes of the REST API; builders for the task payload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import PolymorphicProxySerializer
+from rest_framework import serializers
+
+from labeling.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    AssignmentStatus,
+    Document,
+    Kind,
+    LabelSchema,
+    Level,
+    Membership,
+    Project,
+    Role,
+    Sentence,
+    Task,
+)
+
+NEIGHBOURS = 2
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+class LabelSchemaSerializer(serializers.ModelSerializer):
+    """A kind's label set, level and stance targets."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)
+    targets = serializers.ListField(child=serializers.CharField(), required=False)
+
+    class Meta:
+        model = LabelSchema
+        fields = ["kind", "labels", "level", "targets", "enabled"]
+        read_only_fields = ["enabled"]
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    """``POST /api/projects/``; ``label_schemas`` validates schemas (errors name the field)."""
+
+    name = serializers.CharField(max_length=200)
+    annotators_per_item = serializers.IntegerField(min_value=1, max_value=100)
+    schemas = serializers.ListField(child=serializers.JSONField(), min_length=1)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+    lease_minutes = serializers.IntegerField(min_value=1, max_value=10080, default=30)
+
+    class Meta:
+        ref_name = "ProjectCreate"
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project with its schemas and the caller's role in it."""
+
+    schemas = LabelSchemaSerializer(many=True, read_only=True)
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "description",
+            "guidelines",
+            "annotators_per_item",
+            "lease_minutes",
+            "schemas",
+            "role",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "annotators_per_item", "created_at", "updated_at"]
+
+    def get_role(self, obj: Project) -> str | None:
+        """The caller's role: ``annotator``, ``lead``, or null for staff who are not members."""
+        return getattr(obj, "viewer_role", None)
+
+
+class ProjectUpdateSerializer(serializers.ModelSerializer):
+    """Fields a lead may change after creation (overlap is fixed once tasks exist)."""
+
+    lease_minutes = serializers.IntegerField(min_value=1, max_value=10080, required=False)
+
+    class Meta:
+        model = Project
+        fields = ["name", "description", "guidelines", "lease_minutes"]
+        extra_kwargs = {"name": {"required": False}}
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "username", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    """The signed-in user with their memberships."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    can_create_projects = serializers.BooleanField()
+    memberships = serializers.ListField(child=serializers.DictField())
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+class DocumentInSerializer(serializers.Serializer):
+    """One document to import; validated by ``readers.parse_record``."""
+
+    title = serializers.CharField(required=False, allow_blank=True)
+    text = serializers.CharField()
+    external_id = serializers.CharField(required=False, allow_blank=True)
+    source_url = serializers.CharField(required=False, allow_blank=True)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+
+
+DocumentsInSerializer = PolymorphicProxySerializer(
+    component_name="DocumentsIn",
+    serializers=[DocumentInSerializer, DocumentInSerializer(many=True)],
+    resource_type_field_name=None,
+)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    """Ids of created documents and of documents that were already there."""
+
+    created = serializers.ListField(child=serializers.IntegerField())
+    existing = serializers.ListField(child=serializers.IntegerField())
+    n_sentences = serializers.IntegerField()
+    n_tasks = serializers.IntegerField()
+
+
+class SentenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sentence
+        fields = ["id", "position", "start", "end", "text"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    """A document in a list (no text)."""
+
+    n_sentences = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "project",
+            "title",
+            "external_id",
+            "source_url",
+            "published_at",
+            "metadata",
+            "content_hash",
+            "n_sentences",
+            "created_at",
+        ]
+
+
+class DocumentDetailSerializer(serializers.ModelSerializer):
+    """A document with its text and sentences in order."""
+
+    sentences = SentenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "project",
+            "title",
+            "text",
+            "external_id",
+            "source_url",
+            "published_at",
+            "metadata",
+            "content_hash",
+            "created_at",
+            "sentences",
+        ]
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task in a lead's list: counters, no annotation values."""
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "kind",
+            "target",
+            "document",
+            "sentence",
+            "position",
+            "overlap",
+            "n_assigned",
+            "n_submitted",
+            "is_open",
+        ]
+
+
+class TaskDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class TaskSchemaSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField())
+    level = serializers.CharField()
+    targets = serializers.ListField(child=serializers.CharField())
+
+
+class LeaseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AssignmentStatus.choices)
+    expires_at = serializers.DateTimeField()
+
+
+class OwnAnnotationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    value = serializers.JSONField()
+    revision = serializers.IntegerField()
+    lead_time_ms = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class TaskPayloadSerializer(serializers.Serializer):
+    """Everything a frontend needs to show one task (documentation of ``task_payload``)."""
+
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    target = serializers.CharField()
+    sentence = SentenceSerializer()
+    previous = SentenceSerializer(many=True)
+    next = SentenceSerializer(many=True)
+    document = TaskDocumentSerializer()
+    schema = TaskSchemaSerializer()
+    guidelines = serializers.CharField()
+    lease = LeaseSerializer(allow_null=True)
+    annotation = OwnAnnotationSerializer(allow_null=True)
+
+
+def _sentence(row: Sentence) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "position": row.position,
+        "start": row.start,
+        "end": row.end,
+        "text": row.text,
+    }
+
+
+def task_payload(
+    *,
+    task_id: int,
+    user: Any,
+    project: Project,
+    assignment: Assignment | None = None,
+    schema: LabelSchema | None = None,
+) -> dict[str, Any]:
+    """The task as the annotator sees it: sentence, neighbours, schema, lease, own value.
+
+    Four queries at most; ``project`` must be loaded (its guidelines are shown).
+    """
+    task = (
+        Task.objects.select_related("sentence", "document")
+        .only(
+            "id",
+            "project_id",
+            "kind",
+            "target",
+            "position",
+            "sentence__id",
+            "sentence__position",
+            "sentence__start",
+            "sentence__end",
+            "sentence__text",
+            "document__id",
+            "document__title",
+        )
+        .get(pk=task_id)
+    )
+    neighbours = list(
+        Sentence.objects.filter(
+            document_id=task.document_id,
+            position__gte=task.position - NEIGHBOURS,
+            position__lte=task.position + NEIGHBOURS,
+        )
+        .exclude(position=task.position)
+        .order_by("position")
+    )
+    if schema is None:
+        schema = LabelSchema.objects.get(project_id=task.project_id, kind=task.kind)
+    if assignment is None:
+        assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
+    own = (
+        Annotation.objects.filter(task_id=task.pk, annotator_id=user.pk)
+        .values("id", "value", "revision", "lead_time_ms", "updated_at")
+        .first()
+    )
+    return {
+        "id": task.pk,
+        "project": task.project_id,
+        "kind": task.kind,
+        "target": task.target,
+        "sentence": _sentence(task.sentence),
+        "previous": [_sentence(s) for s in neighbours if s.position < task.position],
+        "next": [_sentence(s) for s in neighbours if s.position > task.position],
+        "document": {"id": task.document.pk, "title": task.document.title},
+        "schema": {"labels": schema.labels, "level": schema.level, "targets": schema.targets},
+        "guidelines": project.guidelines,
+        "lease": (
+            {"status": assignment.status, "expires_at": assignment.expires_at}
+            if assignment is not None
+            else None
+        ),
+        "annotation": own,
+    }
+
+
+class SkipResultSerializer(serializers.Serializer):
+    task = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=AssignmentStatus.choices)
+
+
+# --- annotations ----------------------------------------------------------------------
+
+
+class AnnotationWriteSerializer(serializers.Serializer):
+    """``PUT /api/tasks/{id}/annotation/``: the value is validated against the schema."""
+
+    value = serializers.JSONField(
+        help_text='{"label": L} for verifiability and stance; {"attributions": [{"source": '
+        '{"start", "end"}, "cue": {...}, "content": {...}}]} for attribution (document offsets).'
+    )
+    lead_time_ms = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=24 * 60 * 60 * 1000
+    )
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    """An annotation with where it belongs; who made it is shown to leads and its author."""
+
+    username = serializers.CharField(source="annotator.username", read_only=True)
+    kind = serializers.CharField(source="task.kind", read_only=True)
+    target = serializers.CharField(source="task.target", read_only=True)
+    document = serializers.IntegerField(source="task.document_id", read_only=True)
+    sentence = serializers.IntegerField(source="task.sentence_id", read_only=True)
+    position = serializers.IntegerField(source="task.position", read_only=True)
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id",
+            "task",
+            "kind",
+            "target",
+            "document",
+            "sentence",
+            "position",
+            "annotator",
+            "username",
+            "value",
+            "lead_time_ms",
+            "revision",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AnnotationRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnnotationRevision
+        fields = ["revision", "value", "lead_time_ms", "created_at"]
+
+
+class AnnotationDetailSerializer(AnnotationSerializer):
+    """An annotation with its earlier revisions, oldest first."""
+
+    revisions = AnnotationRevisionSerializer(many=True, read_only=True)
+
+    class Meta(AnnotationSerializer.Meta):
+        fields = [*AnnotationSerializer.Meta.fields, "revisions"]
+        read_only_fields = fields
+
+
+# --- progress -------------------------------------------------------------------------
+
+
+class KindProgressSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    target = serializers.CharField()
+    n_tasks = serializers.IntegerField()
+    n_complete = serializers.IntegerField(help_text="Tasks with as many annotations as overlap.")
+    n_annotations = serializers.IntegerField()
+    n_annotations_needed = serializers.IntegerField()
+    n_active_leases = serializers.IntegerField()
+
+
+class AnnotatorKindProgressSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    active = serializers.IntegerField()
+    remaining = serializers.IntegerField(help_text="Tasks of this kind not done or skipped.")
+
+
+class AnnotatorProgressSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField(allow_null=True)
+    by_kind = AnnotatorKindProgressSerializer(many=True)
+
+
+class ProgressSerializer(serializers.Serializer):
+    """Project totals by kind and target; per annotator by kind (annotators: only their own)."""
+
+    project = serializers.IntegerField()
+    by_kind = KindProgressSerializer(many=True)
+    annotators = AnnotatorProgressSerializer(many=True)

@@ -1,0 +1,383 @@
+"""REST views: parse the request, call one plain function, serialize the answer.
+
+Every view reaches its objects through ``labeling.permissions`` (404 for missing and
+not-yours alike, 403 for members lacking the role). Annotators are blind: the only
+annotation values they receive are their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling import annotating, assignment
+from labeling import serializers as s
+from labeling.exceptions import InvalidInput
+from labeling.filters import (
+    AnnotationFilter,
+    DocumentFilter,
+    MembershipFilter,
+    OwnAnnotationFilter,
+    ProjectFilter,
+    TaskFilter,
+)
+from labeling.importing import import_documents
+from labeling.models import Annotation, Document, Membership, Project, Task
+from labeling.permissions import (
+    LEAD,
+    MEMBER,
+    CanCreateProject,
+    access_annotation,
+    access_document,
+    access_project,
+    access_task,
+    can_create_project,
+    is_lead,
+    visible_projects,
+)
+from labeling.projects import add_member, create_project, remove_member
+from labeling.readers import ReadError, parse_record
+
+KIND_PARAM = OpenApiParameter(
+    "kind", str, required=True, description="Task kind: attribution, verifiability or stance."
+)
+TARGET_PARAM = OpenApiParameter(
+    "target", str, required=False, description="Stance target; default: any target."
+)
+NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
+
+
+class MeView(APIView):
+    """The signed-in user, their memberships and whether they may create projects."""
+
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        memberships = [
+            {"project": m["project_id"], "project_name": m["project__name"], "role": m["role"]}
+            for m in Membership.objects.filter(user_id=user.pk)
+            .order_by("project_id")
+            .values("project_id", "project__name", "role")
+        ]
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.get_username(),
+                "is_staff": user.is_staff,
+                "can_create_projects": can_create_project(user),
+                "memberships": memberships,
+            }
+        )
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+class ProjectListView(generics.ListAPIView):
+    """Projects you are a member of (staff: all). POST creates one (staff, leads, add_project)."""
+
+    serializer_class = s.ProjectSerializer
+    filterset_class = ProjectFilter
+    permission_classes = [CanCreateProject]
+
+    def get_queryset(self) -> QuerySet[Project]:
+        role = Membership.objects.filter(
+            project_id=OuterRef("pk"), user_id=self.request.user.pk
+        ).values("role")[:1]
+        return (
+            visible_projects(self.request.user)
+            .annotate(viewer_role=Subquery(role))
+            .prefetch_related("schemas")
+            .order_by("id")
+        )
+
+    @extend_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = create_project(created_by=request.user, **data.validated_data)
+        project = access_project(request.user, project.pk)
+        return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    """One project: members read it, leads change or delete it."""
+
+    @extend_schema(responses={200: s.ProjectSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id)
+        return Response(s.ProjectSerializer(project).data)
+
+    @extend_schema(request=s.ProjectUpdateSerializer, responses={200: s.ProjectSerializer})
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        data = s.ProjectUpdateSerializer(project, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        data.save()
+        return Response(s.ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        project.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemberListView(generics.ListAPIView):
+    """Members of a project (leads); POST adds a member or changes their role."""
+
+    serializer_class = s.MembershipSerializer
+    filterset_class = MembershipFilter
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        project = access_project(self.request.user, self.kwargs["project_id"], role=LEAD)
+        return Membership.objects.filter(project=project).select_related("user").order_by("id")
+
+    @extend_schema(
+        request=s.MemberCreateSerializer,
+        responses={201: s.MembershipSerializer, 200: s.MembershipSerializer},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        data = s.MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership, created = add_member(project=project, **data.validated_data)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(s.MembershipSerializer(membership).data, status=code)
+
+
+class MemberDetailView(APIView):
+    """Remove a member (leads); their annotations stay."""
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    def delete(self, request: Request, project_id: int, user_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        remove_member(project=project, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+def parse_documents(data: Any) -> list:
+    """One object or a list of objects → records; all-or-nothing, errors name ``[i].field``."""
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise InvalidInput("send one document object or a non-empty list of them", field="")
+    records, errors = [], {}
+    for i, item in enumerate(items):
+        prefix = f"[{i}]" if isinstance(data, list) else ""
+        try:
+            records.append(parse_record(item, line=i + 1))
+        except ReadError as exc:
+            for err in exc.errors:
+                name = f"{prefix}.{err.field}" if prefix and err.field else (prefix or err.field)
+                errors.setdefault(name, []).append(err.message)
+    if errors:
+        raise ValidationError(errors)
+    return records
+
+
+class DocumentListView(generics.ListAPIView):
+    """Documents of a project (members). POST imports one object or a list (leads)."""
+
+    serializer_class = s.DocumentSerializer
+    filterset_class = DocumentFilter
+
+    def get_queryset(self) -> QuerySet[Document]:
+        project = access_project(self.request.user, self.kwargs["project_id"])
+        return (
+            Document.objects.filter(project=project)
+            .annotate(n_sentences=Count("sentences"))
+            .order_by("id")
+        )
+
+    @extend_schema(
+        request=s.DocumentsInSerializer,
+        responses={201: s.ImportResultSerializer, 200: s.ImportResultSerializer},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        """Import documents: 201 when any was created, 200 when all were already there."""
+        project = access_project(request.user, project_id, role=LEAD)
+        records = parse_documents(request.data)
+        result = import_documents(project=project, records=records)
+        body = {
+            "created": result.created,
+            "existing": result.existing,
+            "n_sentences": result.n_sentences,
+            "n_tasks": result.n_tasks,
+        }
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(body, status=code)
+
+
+class DocumentDetailView(APIView):
+    """A document with its sentences (members); leads may delete it with its tasks."""
+
+    @extend_schema(responses={200: s.DocumentDetailSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, document_id: int) -> Response:
+        document = access_document(request.user, document_id)
+        document = Document.objects.filter(pk=document.pk).prefetch_related("sentences").get()
+        return Response(s.DocumentDetailSerializer(document).data)
+
+    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    def delete(self, request: Request, document_id: int) -> Response:
+        document = access_document(request.user, document_id)
+        access_project(request.user, document.project_id, role=LEAD)
+        document.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- tasks and the queue --------------------------------------------------------------
+
+
+class TaskListView(generics.ListAPIView):
+    """Tasks of a project with their counters (leads)."""
+
+    serializer_class = s.TaskSerializer
+    filterset_class = TaskFilter
+
+    def get_queryset(self) -> QuerySet[Task]:
+        project = access_project(self.request.user, self.kwargs["project_id"], role=LEAD)
+        return Task.objects.filter(project=project).order_by(
+            "document_id", "position", "kind", "target", "id"
+        )
+
+
+class NextTaskView(APIView):
+    """Lease the next task of ``kind`` in reading order; 204 when nothing is left for you."""
+
+    @extend_schema(
+        parameters=[KIND_PARAM, TARGET_PARAM],
+        responses={
+            200: s.TaskPayloadSerializer,
+            204: OpenApiResponse(description="Nothing left for you in this queue."),
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=MEMBER)
+        kind = request.query_params.get("kind")
+        target = request.query_params.get("target") or None
+        held = assignment.next_task(user=request.user, project=project, kind=kind, target=target)
+        if held is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = s.task_payload(
+            task_id=held.task_id, user=request.user, project=project, assignment=held
+        )
+        return Response(body)
+
+
+class TaskDetailView(APIView):
+    """A task as its annotator sees it (annotators: only tasks they held or annotated)."""
+
+    @extend_schema(responses={200: s.TaskPayloadSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, task_id: int) -> Response:
+        task = access_task(request.user, task_id)
+        return Response(s.task_payload(task_id=task.pk, user=request.user, project=task.project))
+
+
+class AnnotationView(APIView):
+    """Your annotation of a task: PUT submits or edits it (edits keep revisions)."""
+
+    @extend_schema(responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, task_id: int) -> Response:
+        task = access_task(request.user, task_id)
+        annotation = get_object_or_404(
+            Annotation.objects.select_related("task", "annotator").prefetch_related("revisions"),
+            task=task,
+            annotator_id=request.user.pk,
+        )
+        return Response(s.AnnotationDetailSerializer(annotation).data)
+
+    @extend_schema(
+        request=s.AnnotationWriteSerializer,
+        responses={200: s.AnnotationSerializer, 404: NOT_FOUND},
+    )
+    def put(self, request: Request, task_id: int) -> Response:
+        """Submit (first time) or edit your value; 200 either way, ``revision`` tells which."""
+        task = access_task(request.user, task_id, annotate=True)
+        data = s.AnnotationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = annotating.submit_annotation(
+            user=request.user,
+            task=task,
+            value=data.validated_data["value"],
+            lead_time_ms=data.validated_data.get("lead_time_ms"),
+        )
+        annotation = result.annotation
+        annotation.task = task
+        annotation.annotator = request.user
+        return Response(s.AnnotationSerializer(annotation).data)
+
+
+class SkipView(APIView):
+    """Give the task back; it is not offered to you again."""
+
+    @extend_schema(request=None, responses={200: s.SkipResultSerializer, 404: NOT_FOUND})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = access_task(request.user, task_id, annotate=True)
+        held = assignment.skip_task(user=request.user, task=task)
+        return Response({"task": task.pk, "status": held.status})
+
+
+# --- annotations ----------------------------------------------------------------------
+
+
+def _annotations() -> QuerySet[Annotation]:
+    return Annotation.objects.select_related("task", "annotator")
+
+
+class ProjectAnnotationListView(generics.ListAPIView):
+    """All annotations of a project, newest first (leads)."""
+
+    serializer_class = s.AnnotationSerializer
+    filterset_class = AnnotationFilter
+
+    def get_queryset(self) -> QuerySet[Annotation]:
+        project = access_project(self.request.user, self.kwargs["project_id"], role=LEAD)
+        return _annotations().filter(task__project=project).order_by("-updated_at", "-id")
+
+
+class MyAnnotationListView(generics.ListAPIView):
+    """Your own annotations in a project, newest first (to go back to earlier tasks)."""
+
+    serializer_class = s.AnnotationSerializer
+    filterset_class = OwnAnnotationFilter
+
+    def get_queryset(self) -> QuerySet[Annotation]:
+        project = access_project(self.request.user, self.kwargs["project_id"])
+        return (
+            _annotations()
+            .filter(task__project=project, annotator_id=self.request.user.pk)
+            .order_by("-updated_at", "-id")
+        )
+
+
+class AnnotationDetailView(APIView):
+    """One annotation with its revisions: its author, leads of its project, staff."""
+
+    @extend_schema(responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, annotation_id: int) -> Response:
+        annotation = access_annotation(request.user, annotation_id)
+        return Response(s.AnnotationDetailSerializer(annotation).data)
+
+
+class ProgressView(APIView):
+    """Progress by kind and per annotator; annotators see only their own row."""
+
+    @extend_schema(responses={200: s.ProgressSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id)
+        body = assignment.project_progress(
+            project=project, user=request.user, all_annotators=is_lead(request.user, project)
+        )
+        return Response(body)
