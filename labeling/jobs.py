@@ -23,3 +23,11 @@ def compute_agreement(run_id: int) -> None:
     from labeling.agreement_runs import execute_agreement_run
 
     execute_agreement_run(run_id)
+
+
+@shared_task(name="labeling.release_expired_leases")
+def release_expired_leases() -> int:
+    """Return expired leases to the pool (periodic, see CELERY_BEAT_SCHEDULE)."""
+    from labeling.assignment import release_all_expired_leases
+
+    return release_all_expired_leases()
