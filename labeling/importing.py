@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
+from django.utils import timezone
 
+from labeling.bulk import insert_rows
 from labeling.models import Document, Kind, LabelSchema, Project, Sentence, Task
 from labeling.readers import DocumentRecord
 from labeling.segmentation import split_sentences
@@ -152,27 +154,50 @@ def _new_documents(
 def _create_sentences_and_tasks(
     project: Project, documents: Sequence[Document], specs: Sequence[tuple[str, str]]
 ) -> tuple[int, int]:
-    sentences = [
-        Sentence(document=doc, position=i, start=start, end=end, text=doc.text[start:end])
-        for doc in documents
-        for i, (start, end) in enumerate(split_sentences(doc.text))
-    ]
-    Sentence.objects.bulk_create(sentences, batch_size=2000)
-    tasks = [
-        Task(
-            project=project,
-            sentence=s,
-            document_id=s.document_id,
-            position=s.position,
-            kind=kind,
-            target=target,
-            overlap=project.annotators_per_item,
-        )
-        for s in sentences
-        for kind, target in specs
-    ]
-    Task.objects.bulk_create(tasks, batch_size=2000)
-    return len(sentences), len(tasks)
+    """Insert the documents' sentences, read their ids back, insert one task per spec."""
+    if not documents:
+        return 0, 0
+    insert_rows(
+        Sentence,
+        ("document", "position", "start", "end", "text"),
+        (
+            (doc.pk, i, start, end, doc.text[start:end])
+            for doc in documents
+            for i, (start, end) in enumerate(split_sentences(doc.text))
+        ),
+    )
+    sentences = list(
+        Sentence.objects.filter(document__in=[d.pk for d in documents])
+        .order_by("document_id", "position")
+        .values_list("pk", "document_id", "position")
+    )
+    now = timezone.now()
+    overlap = project.annotators_per_item
+    insert_rows(
+        Task,
+        _TASK_FIELDS,
+        (
+            (project.pk, sid, did, pos, kind, target, overlap, 0, 0, True, now)
+            for sid, did, pos in sentences
+            for kind, target in specs
+        ),
+    )
+    return len(sentences), len(sentences) * len(specs)
+
+
+_TASK_FIELDS = (
+    "project",
+    "sentence",
+    "document",
+    "position",
+    "kind",
+    "target",
+    "overlap",
+    "n_assigned",
+    "n_submitted",
+    "is_open",
+    "created_at",
+)
 
 
 def ensure_tasks(*, project: Project) -> int:
