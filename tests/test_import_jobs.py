@@ -1,0 +1,62 @@
+"""Uploads imported by the background job (eager here), with progress and errors kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from labeling.exceptions import InvalidInput
+from labeling.import_jobs import detect_format, start_import
+from labeling.models import Document, ImportJob, JobStatus
+from tests.factories import make_project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_upload_is_imported_by_the_job():
+    project = make_project()
+    data = b'{"title": "A", "text": "One. Two."}\n{"title": "B", "text": "Three."}\n'
+    job = start_import(project=project, data=data, filename="news.jsonl")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert job.progress == 1.0
+    assert (job.n_documents, job.n_created) == (2, 2)
+    assert Document.objects.filter(project=project).count() == 2
+
+
+def test_bad_lines_fail_the_job_with_line_numbers_and_import_nothing():
+    project = make_project()
+    data = b'{"title": "A", "text": "ok"}\n{"title": 5, "text": ""}\nnot json\n'
+    job = start_import(project=project, data=data, filename="news.jsonl")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert {e["line"] for e in job.errors} == {2, 3}
+    assert Document.objects.count() == 0
+
+
+def test_non_utf8_file_fails_clearly():
+    project = make_project()
+    job = start_import(project=project, data="Café".encode("latin-1"), filename="a.txt")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "UTF-8" in job.errors[0]["message"]
+
+
+def test_format_detection_and_refusals():
+    assert detect_format("x.JSONL") == "jsonl"
+    assert detect_format("x.dat", "csv") == "csv"
+    with pytest.raises(InvalidInput, match="unknown format"):
+        detect_format("x.pdf")
+    project = make_project()
+    with pytest.raises(InvalidInput, match="empty"):
+        start_import(project=project, data=b"", filename="a.txt")
+    assert ImportJob.objects.count() == 0
+
+
+def test_finished_job_is_not_run_twice():
+    from labeling.import_jobs import run_import_job
+
+    project = make_project()
+    job = start_import(project=project, data=b"Hello there.", filename="a.txt")
+    run_import_job(job.pk)
+    assert Document.objects.count() == 1
+    run_import_job(10**9)  # a deleted job is tolerated
