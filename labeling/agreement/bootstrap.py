@@ -89,14 +89,25 @@ def bootstrap_alphas(
     if draws <= 0 or n_units == 0:
         return np.zeros(0)
     rng = np.random.default_rng(seed)
-    probs = multiplicity / n_units
     n_patterns = stats.shape[0]
-    chunk = max(1, chunk_elements // max(n_patterns, stats.shape[1], 1))
+    # Exact multinomial pattern counts either way: numpy's multinomial costs one binomial
+    # per pattern per draw; drawing item indices and counting costs one integer per item.
+    by_index = n_units < 8 * n_patterns
+    owner = np.repeat(np.arange(n_patterns), multiplicity) if by_index else None
+    probs = multiplicity / n_units
+    per_draw = n_units if by_index else n_patterns
+    chunk = max(1, chunk_elements // max(per_draw, stats.shape[1], 1))
     out = np.empty(draws)
     done = 0
     while done < draws:
         size = min(chunk, draws - done)
-        weights = rng.multinomial(n_units, probs, size=size).astype(np.float64)
+        if by_index:
+            picks = owner[rng.integers(0, n_units, size=(size, n_units))]
+            picks += (np.arange(size) * n_patterns)[:, None]
+            weights = np.bincount(picks.ravel(), minlength=size * n_patterns)
+            weights = weights.reshape(size, n_patterns).astype(np.float64)
+        else:
+            weights = rng.multinomial(n_units, probs, size=size).astype(np.float64)
         out[done : done + size] = alphas_from_statistics(
             weights @ stats, level, n_categories, values
         )
