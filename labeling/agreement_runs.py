@@ -41,11 +41,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
-from labeling.exceptions import InvalidInput
+from labeling.exceptions import InvalidInput, NotFound
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -67,6 +67,7 @@ CHUNK_SIZE = 20_000
 STALE_AFTER = timedelta(minutes=15)
 # Share of the progress bar given to each phase.
 LOAD_SHARE, COMPUTE_SHARE = 0.3, 0.65
+PROGRESS_INTERVAL = 0.5  # seconds between progress UPDATEs
 
 Progress = Callable[[float], None]
 
@@ -128,7 +129,9 @@ def load_label_matrix(
     code_of = {label: i for i, label in enumerate(labels)}
     qs = _annotations(project_id, kind)
     total = qs.count()
-    fields = ["task_id", "annotator_id", "label"] + (["task__target"] if kind == Kind.STANCE else [])
+    fields = ["task_id", "annotator_id", "label"] + (
+        ["task__target"] if kind == Kind.STANCE else []
+    )
     rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(*fields)
     task_ids = np.empty(total, dtype=np.int64)
     annotator_ids = np.empty(total, dtype=np.int64)
@@ -160,7 +163,9 @@ def load_label_matrix(
         targets = np.empty(items.size, dtype=np.int64)
         targets[rows_of] = target_idx[:n][known]
         # Order targets as the schema lists them; unknown targets (removed ones) after.
-        names = sorted(target_of, key=lambda t: (t not in schema.targets, _index(schema.targets, t)))
+        names = sorted(
+            target_of, key=lambda t: (t not in schema.targets, _index(schema.targets, t))
+        )
         remap = np.array([names.index(t) for t in target_of], dtype=np.int64)
         targets = remap[targets] if targets.size else targets
         target_names = names
@@ -181,9 +186,7 @@ def _index(items: list[str], item: str) -> int:
     return items.index(item) if item in items else len(items)
 
 
-def load_attribution_items(
-    *, project_id: int, progress: Progress | None = None
-) -> AttributionData:
+def load_attribution_items(*, project_id: int, progress: Progress | None = None) -> AttributionData:
     """Build the attribution items (sentence text and offset, triples per annotator).
 
     Queries: the annotated tasks with their sentence, a count, then the annotations as
@@ -216,7 +219,9 @@ def load_attribution_items(
         if n % CHUNK_SIZE == 0:
             _report(progress, n, total, 1.0)
     task_ids = np.array(sorted(per_task), dtype=np.int64)
-    annotator_ids = np.array(sorted({a for anns in per_task.values() for a in anns}), dtype=np.int64)
+    annotator_ids = np.array(
+        sorted({a for anns in per_task.values() for a in anns}), dtype=np.int64
+    )
     column = {int(a): i for i, a in enumerate(annotator_ids)}
     items = []
     for task_id in task_ids.tolist():
@@ -466,9 +471,9 @@ def build_result(
 class _ProgressWriter:
     """Writes a run's progress in short UPDATEs, at most every ``interval`` seconds."""
 
-    def __init__(self, run_id: int, interval: float = 0.5) -> None:
+    def __init__(self, run_id: int, interval: float | None = None) -> None:
         self.run_id = run_id
-        self.interval = interval
+        self.interval = PROGRESS_INTERVAL if interval is None else interval
         self.last_time = 0.0
         self.last_value = 0.0
 
@@ -478,9 +483,7 @@ class _ProgressWriter:
         if value - self.last_value < 0.01 or now - self.last_time < self.interval:
             return
         self.last_time, self.last_value = now, value
-        AgreementRun.objects.filter(pk=self.run_id, status=JobStatus.RUNNING).update(
-            progress=value
-        )
+        AgreementRun.objects.filter(pk=self.run_id, status=JobStatus.RUNNING).update(progress=value)
 
 
 def compute_run_result(
@@ -592,6 +595,42 @@ def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
     )
 
 
+# -------------------------------------------------------------------------- reading
+
+SUMMARY_KEYS = ("alpha", "alpha_ci95", "percent_agreement", "n_items", "n_annotations")
+
+
+def access_agreement_run(user: Any, run_id: Any) -> AgreementRun:
+    """The run if ``user`` leads its project or is staff.
+
+    Same conventions as ``permissions.access_project``: 404 when the run is missing or
+    the user is not a member of its project, 403 for the project's annotators (they
+    must not learn agreement figures).
+    """
+    from labeling.permissions import LEAD, access_project
+
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError):
+        raise NotFound("agreement run not found") from None
+    run = AgreementRun.objects.filter(pk=rid).first() if user.is_authenticated else None
+    if run is None:
+        raise NotFound("agreement run not found")
+    try:
+        access_project(user, run.project_id, role=LEAD)
+    except NotFound:
+        raise NotFound("agreement run not found") from None
+    return run
+
+
+def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[AgreementRun]:
+    """Runs of a project newest first, without the heavy result but with its headline figures."""
+    qs = AgreementRun.objects.filter(project_id=project_id).order_by("-id").defer("result")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.annotate(**{f"summary_{k}": KeyTransform(k, "result") for k in SUMMARY_KEYS})
+
+
 # --------------------------------------------------------------------------- starting
 
 
@@ -662,21 +701,28 @@ def schedule_agreement_run(*, project_id: int, kind: str) -> AgreementRun | None
         project_id=project_id, kind=kind, trigger=TRIGGER_AUTO, status=JobStatus.QUEUED
     )
     pending.filter(created_at__lt=now - timedelta(seconds=debounce) - STALE_AFTER).update(
-        status=JobStatus.FAILED, error="the job never started (lost by the broker?)", finished_at=now
+        status=JobStatus.FAILED,
+        error="the job never started (lost by the broker?)",
+        finished_at=now,
     )
     if pending.exists():
         return None
     eager = _eager()
-    if eager and AgreementRun.objects.filter(
-        project_id=project_id,
-        kind=kind,
-        trigger=TRIGGER_AUTO,
-        created_at__gte=now - timedelta(seconds=debounce),
-    ).exists():
+    if (
+        eager
+        and AgreementRun.objects.filter(
+            project_id=project_id,
+            kind=kind,
+            trigger=TRIGGER_AUTO,
+            created_at__gte=now - timedelta(seconds=debounce),
+        ).exists()
+    ):
         return None
     try:
         with transaction.atomic():
-            run = AgreementRun.objects.create(project_id=project_id, kind=kind, trigger=TRIGGER_AUTO)
+            run = AgreementRun.objects.create(
+                project_id=project_id, kind=kind, trigger=TRIGGER_AUTO
+            )
     except IntegrityError:  # another process queued it first (constraint run_one_pending_auto)
         return None
     run_id = run.pk

@@ -1,0 +1,149 @@
+"""Serializers of agreement runs and the disputed-first review queue (read shapes only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from labeling.agreement_runs import SUMMARY_KEYS
+from labeling.models import AgreementRun, JobStatus, Kind
+
+
+class AgreementRunRequestSerializer(serializers.Serializer):
+    """Body of ``POST /api/projects/{id}/agreement-runs/``."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices)
+
+
+class PairSerializer(serializers.Serializer):
+    a = serializers.IntegerField(help_text="User id of the first annotator.")
+    b = serializers.IntegerField(help_text="User id of the second annotator.")
+    a_username = serializers.CharField()
+    b_username = serializers.CharField()
+    n_shared = serializers.IntegerField(help_text="Items both annotated.")
+    alpha = serializers.FloatField(allow_null=True)
+    kappa = serializers.FloatField(allow_null=True)
+
+
+class AgreementResultSerializer(serializers.Serializer):
+    """The documented part of a finished run's result (more keys may be present)."""
+
+    kind = serializers.CharField()
+    level = serializers.CharField(required=False)
+    alpha = serializers.FloatField(allow_null=True, help_text="Krippendorff's alpha.")
+    alpha_ci95 = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="Bootstrap 95% interval [low, high] (items resampled).",
+    )
+    percent_agreement = serializers.FloatField(allow_null=True)
+    n_items = serializers.IntegerField()
+    n_annotations = serializers.IntegerField()
+    cohen_kappa = serializers.FloatField(allow_null=True, required=False)
+    fleiss_kappa = serializers.FloatField(allow_null=True, required=False)
+    scott_pi = serializers.FloatField(allow_null=True, required=False)
+    gwet_ac1 = serializers.FloatField(allow_null=True, required=False)
+    pairwise = PairSerializer(many=True)
+    per_label = serializers.JSONField(help_text="One-vs-rest agreement per label.")
+    coincidence = serializers.JSONField(required=False, help_text="Coincidence matrix.")
+    annotators = serializers.ListField(child=serializers.DictField())
+    most_disputed = serializers.ListField(
+        child=serializers.DictField(), help_text="Most disputed tasks first, with every value."
+    )
+    per_target = serializers.DictField(required=False, help_text="Stance: metrics per target.")
+
+
+class AgreementRunSerializer(serializers.ModelSerializer):
+    """A run with its status and progress, and its result once it is done."""
+
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementRun
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "status",
+            "progress",
+            "trigger",
+            "error",
+            "timings",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AgreementResultSerializer(allow_null=True))
+    def get_result(self, run: AgreementRun) -> dict[str, Any] | None:
+        return run.result if run.status == JobStatus.DONE else None
+
+
+class AgreementSummarySerializer(serializers.Serializer):
+    alpha = serializers.FloatField(allow_null=True)
+    alpha_ci95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    percent_agreement = serializers.FloatField(allow_null=True)
+    n_items = serializers.IntegerField(allow_null=True)
+    n_annotations = serializers.IntegerField(allow_null=True)
+
+
+class AgreementRunListSerializer(serializers.ModelSerializer):
+    """A run in the history: status and headline figures, not the whole result."""
+
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "trigger",
+            "error",
+            "timings",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "summary",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AgreementSummarySerializer(allow_null=True))
+    def get_summary(self, run: AgreementRun) -> dict[str, Any] | None:
+        if run.status != JobStatus.DONE:
+            return None
+        return {k: getattr(run, f"summary_{k}", None) for k in SUMMARY_KEYS}
+
+
+class DisputedSentenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class DisputedAnnotationSerializer(serializers.Serializer):
+    annotator = serializers.IntegerField()
+    username = serializers.CharField()
+    value = serializers.JSONField()
+
+
+class DisputedTaskSerializer(serializers.Serializer):
+    """A task of the review queue, most disputed first."""
+
+    task_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    target = serializers.CharField()
+    document_id = serializers.IntegerField()
+    sentence = DisputedSentenceSerializer()
+    score = serializers.FloatField(help_text="Disagreement of the task in the ranking run.")
+    run_id = serializers.IntegerField(help_text="The agreement run that ranked it.")
+    annotations = DisputedAnnotationSerializer(many=True)
+    gold = serializers.JSONField(allow_null=True)

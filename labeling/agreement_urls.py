@@ -1,0 +1,23 @@
+"""Routes of agreement runs and the review queue, included by ``labeling.urls``."""
+
+from django.urls import path
+
+from labeling.agreement_views import (
+    AgreementRunDetailView,
+    DisputedTasksView,
+    ProjectAgreementRunsView,
+)
+
+urlpatterns = [
+    path(
+        "projects/<int:project_id>/agreement-runs/",
+        ProjectAgreementRunsView.as_view(),
+        name="project-agreement-runs",
+    ),
+    path("agreement-runs/<int:run_id>/", AgreementRunDetailView.as_view(), name="agreement-run"),
+    path(
+        "projects/<int:project_id>/disputed/",
+        DisputedTasksView.as_view(),
+        name="project-disputed",
+    ),
+]

@@ -1,0 +1,99 @@
+"""REST views of agreement runs and the disputed-first review queue; leads and staff only.
+
+Access follows ``labeling.permissions``: 404 for users outside the project (and for
+missing objects), 403 for the project's annotators, who must not learn agreement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from labeling.agreement_runs import access_agreement_run, request_agreement_run, run_history
+from labeling.agreement_serializers import (
+    AgreementRunListSerializer,
+    AgreementRunRequestSerializer,
+    AgreementRunSerializer,
+    DisputedTaskSerializer,
+)
+from labeling.exceptions import InvalidInput
+from labeling.models import Kind
+from labeling.permissions import LEAD, access_project
+from labeling.review import describe_disputed, disputed_queue
+
+KIND_PARAM = OpenApiParameter(
+    "kind", str, enum=Kind.values, description="Task kind (verifiability, stance, attribution)."
+)
+
+
+def _kind_param(request: Request, *, required: bool) -> str | None:
+    kind = request.query_params.get("kind") or None
+    if kind is None and required:
+        raise InvalidInput(f"is required: one of {', '.join(Kind.values)}", field="kind")
+    if kind is not None and kind not in Kind.values:
+        raise InvalidInput(f"must be one of {', '.join(Kind.values)}; got {kind!r}", field="kind")
+    return kind
+
+
+class ProjectAgreementRunsView(GenericAPIView):
+    """History of a project's agreement runs (GET) and starting a run (POST)."""
+
+    serializer_class = AgreementRunListSerializer
+
+    @extend_schema(parameters=[KIND_PARAM], responses=AgreementRunListSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        runs = run_history(project_id=project.pk, kind=_kind_param(request, required=False))
+        page = self.paginate_queryset(runs)
+        return self.get_paginated_response(AgreementRunListSerializer(page, many=True).data)
+
+    @extend_schema(request=AgreementRunRequestSerializer, responses={202: AgreementRunSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        body = AgreementRunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = request_agreement_run(
+            project=project, kind=body.validated_data["kind"], user=request.user
+        )
+        run.refresh_from_db()  # in eager mode the job has already run
+        return Response(AgreementRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AgreementRunDetailView(GenericAPIView):
+    """One run: status and progress while it works, the whole result when done."""
+
+    serializer_class = AgreementRunSerializer
+
+    def get(self, request: Request, run_id: int) -> Response:
+        run = access_agreement_run(request.user, run_id)
+        return Response(AgreementRunSerializer(run).data)
+
+
+class DisputedTasksView(GenericAPIView):
+    """Tasks of a kind most disputed first (per the latest finished run), for adjudication."""
+
+    serializer_class = DisputedTaskSerializer
+
+    @extend_schema(
+        parameters=[
+            KIND_PARAM,
+            OpenApiParameter(
+                "include_adjudicated", bool, description="Also list tasks a lead already decided."
+            ),
+        ],
+        responses=DisputedTaskSerializer(many=True),
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        kind = _kind_param(request, required=True)
+        include = request.query_params.get("include_adjudicated", "").lower() in {"1", "true"}
+        queue: Any = disputed_queue(project_id=project.pk, kind=kind, include_adjudicated=include)
+        page = self.paginate_queryset(queue)
+        return self.get_paginated_response(
+            DisputedTaskSerializer(describe_disputed(page), many=True).data
+        )
