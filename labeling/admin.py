@@ -1,0 +1,868 @@
+"""The web admin: browsing pages for every model, scoped by role, plus the labeling pages.
+
+Who gets in. Django's stock ``AdminSite.has_permission`` admits only ``is_staff`` users;
+our ``LabelingAdminSite`` also admits every active user who is a member of at least one
+project, so annotators and leads log in with their ordinary accounts (no ``is_staff``
+needed, and none of the powers it carries elsewhere). What they then see is decided
+here, per request, from their memberships:
+
+- staff (``is_staff``) see everything; their add/change/delete rights are Django's
+  model permissions (superusers have all of them);
+- a lead sees and manages the projects they lead: documents, sentences, tasks, every
+  annotation, gold labels, agreement runs, imports and exports of those projects;
+- an annotator sees only their projects, the tasks they were given and their own
+  annotations and assignments, read-only: no other annotator's work, no gold labels,
+  no agreement runs. They work in the Annotate page, whose JavaScript uses the REST API.
+
+Every ``ModelAdmin`` here scopes ``get_queryset`` and every ``has_*_permission`` by that
+role, so a change URL for an object outside the scope answers like a missing object.
+Change lists select or annotate what they display, so they run a constant number of
+queries whatever the page size.
+
+The site object stays ``django.contrib.admin.site`` (``config/urls.py`` mounts it and
+``django.contrib.auth`` registers into it); we give it our class in place, which is what
+``AdminConfig.default_site = "labeling.admin.LabelingAdminSite"`` would do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.db.models import BooleanField, Count, ExpressionWrapper, Model, Q, QuerySet, Value
+from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from labeling.models import (
+    AgreementRun,
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    Document,
+    Export,
+    GoldLabel,
+    ImportJob,
+    LabelSchema,
+    Membership,
+    Project,
+    Role,
+    Sentence,
+    Task,
+)
+
+# ---------------------------------------------------------------------------------------
+# Who may see what
+
+
+@dataclass(frozen=True)
+class Access:
+    """One request's view of the labeling data: staff, or the projects led and annotated."""
+
+    user_id: int | None
+    is_staff: bool = False
+    lead_projects: frozenset[int] = field(default_factory=frozenset)
+    annotator_projects: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def member_projects(self) -> frozenset[int]:
+        """Projects this user belongs to in any role."""
+        return self.lead_projects | self.annotator_projects
+
+    @property
+    def is_member(self) -> bool:
+        """True when the user belongs to at least one project."""
+        return bool(self.member_projects)
+
+    @property
+    def is_lead(self) -> bool:
+        """True for staff and for leads of at least one project."""
+        return self.is_staff or bool(self.lead_projects)
+
+    def leads(self, project_id: int | None) -> bool:
+        """May this user manage (lead) ``project_id``?"""
+        return self.is_staff or project_id in self.lead_projects
+
+    def member_of(self, project_id: int | None) -> bool:
+        """May this user open ``project_id`` at all?"""
+        return self.is_staff or project_id in self.member_projects
+
+
+def access_for(request: HttpRequest) -> Access:
+    """The ``Access`` of ``request.user``, computed once per request."""
+    cached = getattr(request, "_labeling_access", None)
+    if cached is not None:
+        return cached
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        access = Access(user_id=None)
+    elif user.is_staff:
+        access = Access(user_id=user.pk, is_staff=True)
+    else:
+        lead: set[int] = set()
+        annotator: set[int] = set()
+        for project_id, role in Membership.objects.filter(user=user).values_list(
+            "project_id", "role"
+        ):
+            (lead if role == Role.LEAD else annotator).add(project_id)
+        access = Access(
+            user_id=user.pk, lead_projects=frozenset(lead), annotator_projects=frozenset(annotator)
+        )
+    request._labeling_access = access  # type: ignore[attr-defined]
+    return access
+
+
+class LabelingAdminSite(admin.AdminSite):
+    """The admin site: staff as usual, plus every active project member; labeling pages."""
+
+    site_header = "Labeling admin"
+    site_title = "Labeling admin"
+    index_title = "Annotation projects"
+    index_template = "admin/labeling/index.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff, and active members of any project, may use the admin."""
+        access = access_for(request)
+        return access.user_id is not None and (access.is_staff or access.is_member)
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        """The labeling pages first: the admin's catch-all view comes last."""
+        from labeling import admin_views
+
+        return admin_views.site_urls(self) + super().get_urls()
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        """Add the user's role so templates can show the right navigation."""
+        context = super().each_context(request)
+        access = access_for(request)
+        context["labeling_access"] = access
+        context["labeling_is_lead"] = access.is_lead
+        return context
+
+
+site = admin.site
+if not isinstance(site, LabelingAdminSite):
+    site.__class__ = LabelingAdminSite  # see the module docstring
+
+
+# ---------------------------------------------------------------------------------------
+# Role-scoped ModelAdmin base
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Scopes the queryset and every permission by the requester's role.
+
+    Subclasses say how their rows relate to a project (``project_path``) and, when an
+    annotator may see some rows, which ones (``annotator_filter``).
+    """
+
+    project_path = "project"
+    annotators_see = False  # annotators see rows from annotator_filter (or none)
+    lead_can_change = False
+    lead_can_delete = False
+    list_per_page = 50
+    show_full_result_count = False  # one COUNT(*) fewer on big tables
+
+    def annotator_filter(self, access: Access) -> dict[str, Any]:
+        """Lookups restricting rows to an annotator's own work (default: their projects)."""
+        return {f"{self.project_path}__in": access.annotator_projects}
+
+    def _project_id(self, obj: Model) -> int | None:
+        target: Any = obj
+        for part in self.project_path.split("__"):
+            if part == "project" and hasattr(target, "project_id"):
+                return target.project_id
+            target = getattr(target, part)
+        return target.pk if target is not None else None
+
+    def scope(self, qs: QuerySet, access: Access) -> QuerySet:
+        """Restrict ``qs`` to what ``access`` may see."""
+        if access.is_staff:
+            return qs
+        lead_rows = qs.filter(**{f"{self.project_path}__in": access.lead_projects})
+        if not self.annotators_see or not access.annotator_projects:
+            return lead_rows
+        own = qs.filter(**self.annotator_filter(access))
+        return (lead_rows | own).distinct() if access.lead_projects else own
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Every list, change page and action reads through this scoped queryset."""
+        return self.scope(super().get_queryset(request), access_for(request))
+
+    def _sees(self, request: HttpRequest, obj: Model | None) -> bool:
+        access = access_for(request)
+        if access.is_staff:
+            return True
+        if obj is None:
+            return bool(access.lead_projects) or (
+                self.annotators_see and bool(access.annotator_projects)
+            )
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def _leads(self, request: HttpRequest, obj: Model | None) -> bool:
+        access = access_for(request)
+        if obj is None:
+            return bool(access.lead_projects)
+        return self._project_id(obj) in access.lead_projects
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        """Show the model in the index when the user may see any of its rows."""
+        if access_for(request).is_staff:
+            return True
+        return self._sees(request, None)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Staff see all; others see what their scope holds."""
+        return self._sees(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        """Rows are created by the labeling pages and the API, not by hand here."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Staff by model permission; leads on their projects when the model allows it."""
+        if access_for(request).is_staff:
+            return super().has_change_permission(request, obj)
+        return self.lead_can_change and self._leads(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Staff by model permission; leads on their projects when the model allows it."""
+        if access_for(request).is_staff:
+            return super().has_delete_permission(request, obj)
+        return self.lead_can_delete and self._leads(request, obj)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that only shows rows."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Inline rows are shown, never added here."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """Inline rows are shown, never changed here."""
+        return False
+
+
+def pretty_json(value: Any) -> SafeString:
+    """A JSON value indented inside ``<pre>``."""
+    if value in (None, "", [], {}):
+        return format_html('<span class="quiet">—</span>')
+    return format_html(
+        '<pre class="lb-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False)
+    )
+
+
+def value_summary(kind: str, value: Any) -> str:
+    """A short human reading of an annotation value."""
+    if not isinstance(value, dict):
+        return "—"
+    if "label" in value:
+        return str(value["label"])
+    attributions = value.get("attributions")
+    if isinstance(attributions, list):
+        n = len(attributions)
+        return "no attribution" if n == 0 else f"{n} attribution{'s' if n != 1 else ''}"
+    return json.dumps(value)[:80]
+
+
+def excerpt(text: str, n: int = 90) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------------------------------
+# Projects
+
+
+class LabelSchemaInline(admin.TabularInline):
+    model = LabelSchema
+    extra = 0
+    fields = ("kind", "labels", "level", "targets", "enabled")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdmin):
+    project_path = "id"
+    annotators_see = True
+    lead_can_change = True
+    list_display = ("name", "annotators_per_item", "n_documents", "n_members", "pages", "created")
+    search_fields = ("name", "description")
+    fields = (
+        "name",
+        "description",
+        "guidelines",
+        "annotators_per_item",
+        "lease_minutes",
+        "created_by",
+    )
+    readonly_fields = ("created_by",)
+    inlines = (LabelSchemaInline, MembershipInline)
+
+    def annotator_filter(self, access: Access) -> dict[str, Any]:
+        """An annotator sees the projects they belong to."""
+        return {"id__in": access.annotator_projects}
+
+    def _project_id(self, obj: Model) -> int | None:
+        return obj.pk
+
+    def scope(self, qs: QuerySet, access: Access) -> QuerySet:
+        """Members see their projects."""
+        return qs if access.is_staff else qs.filter(id__in=access.member_projects)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Count documents and members in the same query."""
+        access = access_for(request)
+        leads = Value(True) if access.is_staff else Q(id__in=access.lead_projects)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _n_documents=Count("documents", distinct=True),
+                _n_members=Count("memberships", distinct=True),
+                _leads=ExpressionWrapper(leads, output_field=BooleanField()),
+            )
+        )
+
+    def get_inlines(self, request: HttpRequest, obj: Model | None) -> tuple:
+        """Annotators see the project without its member list."""
+        if obj is not None and access_for(request).leads(obj.pk):
+            return self.inlines
+        return ()
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple:
+        """Annotators see what the project is about and its guidelines."""
+        if obj is not None and not access_for(request).leads(obj.pk):
+            return ("name", "description", "guidelines")
+        return self.fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        """Staff and leads create projects (through the project form with schemas)."""
+        return access_for(request).is_lead
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        """Projects are created with their schemas by the labeling project form."""
+        from labeling.admin_views import project_create_view
+
+        return self.admin_site.admin_view(project_create_view)(request)
+
+    @admin.display(description="documents", ordering="_n_documents")
+    def n_documents(self, obj: Project) -> int:
+        return obj._n_documents  # type: ignore[attr-defined]
+
+    @admin.display(description="members", ordering="_n_members")
+    def n_members(self, obj: Project) -> int:
+        return obj._n_members  # type: ignore[attr-defined]
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Project) -> str:
+        return obj.created_at.strftime("%Y-%m-%d")
+
+    def get_list_display(self, request: HttpRequest) -> tuple:
+        """Annotators get the project name and a link to annotate."""
+        if access_for(request).is_lead:
+            return self.list_display
+        return ("name", "pages")
+
+    @admin.display(description="")
+    def pages(self, obj: Project) -> SafeString:
+        links = [("Annotate", reverse("admin:labeling_annotate") + f"?project={obj.pk}")]
+        if getattr(obj, "_leads", True):
+            links += [
+                ("Agreement", reverse("admin:labeling_agreement", args=[obj.pk])),
+                ("Progress", reverse("admin:labeling_progress", args=[obj.pk])),
+                ("Import", reverse("admin:labeling_import", args=[obj.pk])),
+                ("Members", reverse("admin:labeling_members", args=[obj.pk])),
+            ]
+        return format_html(
+            '<span class="lb-links">{}</span>',
+            format_html_join(" ", '<a class="button" href="{}">{}</a>', ((u, t) for t, u in links)),
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        """Link the project's labeling pages from its change page."""
+        extra = dict(extra_context or {})
+        extra["lb_project_id"] = object_id
+        extra["lb_leads"] = (
+            access_for(request).leads(int(object_id)) if object_id.isdigit() else False
+        )
+        return super().change_view(request, object_id, form_url, extra)
+
+
+# ---------------------------------------------------------------------------------------
+# Documents and sentences
+
+
+class SentenceInline(ReadOnlyInline):
+    model = Sentence
+    fields = ("position", "start", "end", "text")
+    readonly_fields = fields
+    ordering = ("position",)
+
+
+@admin.register(Document)
+class DocumentAdmin(ScopedAdmin):
+    lead_can_change = True
+    lead_can_delete = True
+    list_display = (
+        "title_or_id",
+        "project",
+        "external_id",
+        "n_sentences",
+        "published_at",
+        "created_at",
+    )
+    list_filter = (("project", RelatedOnlyFieldListFilter), "published_at", "created_at")
+    list_select_related = ("project",)
+    search_fields = ("title", "external_id", "text")
+    date_hierarchy = "created_at"
+    fields = (
+        "project",
+        "title",
+        "external_id",
+        "source_url",
+        "published_at",
+        "metadata",
+        "content_hash",
+        "created_at",
+        "text",
+    )
+    readonly_fields = ("project", "content_hash", "created_at", "text")
+    inlines = (SentenceInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Count sentences in the same query."""
+        return super().get_queryset(request).annotate(_n_sentences=Count("sentences"))
+
+    @admin.display(description="title", ordering="title")
+    def title_or_id(self, obj: Document) -> str:
+        return str(obj)
+
+    @admin.display(description="sentences", ordering="_n_sentences")
+    def n_sentences(self, obj: Document) -> int:
+        return obj._n_sentences  # type: ignore[attr-defined]
+
+
+@admin.register(Sentence)
+class SentenceAdmin(ScopedAdmin):
+    project_path = "document__project"
+    list_display = ("short_text", "document", "position", "start", "end")
+    list_filter = (("document__project", RelatedOnlyFieldListFilter),)
+    list_select_related = ("document",)
+    search_fields = ("text", "document__title", "document__external_id")
+    fields = ("document", "position", "start", "end", "text")
+    readonly_fields = fields
+
+    def _project_id(self, obj: Model) -> int | None:
+        return obj.document.project_id  # type: ignore[attr-defined]
+
+    @admin.display(description="text")
+    def short_text(self, obj: Sentence) -> str:
+        return excerpt(obj.text)
+
+
+# ---------------------------------------------------------------------------------------
+# Tasks, assignments, annotations, gold
+
+
+class AnnotationInline(ReadOnlyInline):
+    model = Annotation
+    fields = ("annotator", "value_pretty", "revision", "lead_time_ms", "updated_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("annotator")
+
+    @admin.display(description="value")
+    def value_pretty(self, obj: Annotation) -> SafeString:
+        return pretty_json(obj.value)
+
+
+@admin.register(Task)
+class TaskAdmin(ScopedAdmin):
+    annotators_see = True
+    list_display = (
+        "id",
+        "kind",
+        "target",
+        "sentence_text",
+        "document",
+        "project",
+        "submitted",
+        "is_open",
+        "gold_method",
+    )
+    list_display_links = ("id", "sentence_text")
+    list_filter = (
+        "kind",
+        "target",
+        "is_open",
+        ("project", RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("sentence", "document", "project", "gold")
+    search_fields = ("sentence__text", "document__title")
+    fields = (
+        "project",
+        "document",
+        "sentence",
+        "position",
+        "kind",
+        "target",
+        "overlap",
+        "n_assigned",
+        "n_submitted",
+        "is_open",
+        "adjudicate_link",
+    )
+    readonly_fields = fields
+    inlines = (AnnotationInline,)
+
+    def annotator_filter(self, access: Access) -> dict[str, Any]:
+        """An annotator sees the tasks they were handed."""
+        return {"assignments__annotator_id": access.user_id}
+
+    def get_list_display(self, request: HttpRequest) -> tuple:
+        """Annotators see no counts of other people's work."""
+        if access_for(request).is_lead:
+            return self.list_display
+        return ("id", "kind", "target", "sentence_text", "document", "project")
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple:
+        """Annotators see the task, not how many others labelled it."""
+        if obj is not None and not access_for(request).leads(obj.project_id):  # type: ignore[attr-defined]
+            return ("project", "document", "sentence", "kind", "target")
+        return self.fields
+
+    def get_inlines(self, request: HttpRequest, obj: Model | None) -> tuple:
+        """Only leads see every annotation of a task."""
+        if obj is not None and access_for(request).leads(obj.project_id):  # type: ignore[attr-defined]
+            return self.inlines
+        return ()
+
+    @admin.display(description="sentence")
+    def sentence_text(self, obj: Task) -> str:
+        return excerpt(obj.sentence.text)
+
+    @admin.display(description="done", ordering="n_submitted")
+    def submitted(self, obj: Task) -> str:
+        return f"{obj.n_submitted}/{obj.overlap}"
+
+    @admin.display(description="gold")
+    def gold_method(self, obj: Task) -> str:
+        gold = getattr(obj, "gold", None)
+        return gold.method if gold is not None else "—"
+
+    @admin.display(description="adjudication")
+    def adjudicate_link(self, obj: Task) -> SafeString:
+        url = reverse("admin:labeling_adjudicate", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Adjudicate this task</a>', url)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ScopedAdmin):
+    project_path = "task__project"
+    annotators_see = True
+    list_display = ("id", "annotator", "task", "task_kind", "status", "leased_at", "expires_at")
+    list_filter = (
+        "status",
+        "task__kind",
+        ("task__project", RelatedOnlyFieldListFilter),
+        ("annotator", RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("annotator", "task")
+    search_fields = ("annotator__username", "task__sentence__text")
+    fields = ("task", "annotator", "status", "leased_at", "expires_at", "finished_at")
+    readonly_fields = fields
+
+    def annotator_filter(self, access: Access) -> dict[str, Any]:
+        """An annotator sees their own assignments."""
+        return {"annotator_id": access.user_id}
+
+    def _project_id(self, obj: Model) -> int | None:
+        return obj.task.project_id  # type: ignore[attr-defined]
+
+    def get_list_filter(self, request: HttpRequest) -> tuple:
+        """No annotator filter for annotators: they only ever see themselves."""
+        if access_for(request).is_lead:
+            return self.list_filter
+        return self.list_filter[:3]
+
+    @admin.display(description="kind", ordering="task__kind")
+    def task_kind(self, obj: Assignment) -> str:
+        return obj.task.kind
+
+
+class RevisionInline(ReadOnlyInline):
+    model = AnnotationRevision
+    fields = ("revision", "value_pretty", "lead_time_ms", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    @admin.display(description="value")
+    def value_pretty(self, obj: AnnotationRevision) -> SafeString:
+        return pretty_json(obj.value)
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ScopedAdmin):
+    project_path = "task__project"
+    annotators_see = True
+    list_display = (
+        "id",
+        "annotator",
+        "task_kind",
+        "task_target",
+        "sentence_text",
+        "value_short",
+        "revision",
+        "lead_time_ms",
+        "updated_at",
+    )
+    list_filter = (
+        "task__kind",
+        ("task__project", RelatedOnlyFieldListFilter),
+        ("annotator", RelatedOnlyFieldListFilter),
+        "updated_at",
+    )
+    list_select_related = ("annotator", "task", "task__sentence")
+    search_fields = ("task__sentence__text", "annotator__username")
+    fields = (
+        "task",
+        "annotator",
+        "sentence_text",
+        "value_pretty",
+        "revision",
+        "lead_time_ms",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = (RevisionInline,)
+
+    def annotator_filter(self, access: Access) -> dict[str, Any]:
+        """An annotator sees their own annotations only."""
+        return {"annotator_id": access.user_id}
+
+    def _project_id(self, obj: Model) -> int | None:
+        return obj.task.project_id  # type: ignore[attr-defined]
+
+    def get_list_filter(self, request: HttpRequest) -> tuple:
+        """No annotator filter for annotators: they only ever see themselves."""
+        if access_for(request).is_lead:
+            return self.list_filter
+        return (self.list_filter[0], self.list_filter[1], self.list_filter[3])
+
+    @admin.display(description="kind", ordering="task__kind")
+    def task_kind(self, obj: Annotation) -> str:
+        return obj.task.kind
+
+    @admin.display(description="target", ordering="task__target")
+    def task_target(self, obj: Annotation) -> str:
+        return obj.task.target or "—"
+
+    @admin.display(description="sentence")
+    def sentence_text(self, obj: Annotation) -> str:
+        return excerpt(obj.task.sentence.text)
+
+    @admin.display(description="value")
+    def value_short(self, obj: Annotation) -> str:
+        return value_summary(obj.task.kind, obj.value)
+
+    @admin.display(description="value")
+    def value_pretty(self, obj: Annotation) -> SafeString:
+        return pretty_json(obj.value)
+
+
+@admin.register(GoldLabel)
+class GoldLabelAdmin(ScopedAdmin):
+    project_path = "task__project"
+    lead_can_delete = True
+    list_display = (
+        "task",
+        "task_kind",
+        "sentence_text",
+        "value_short",
+        "method",
+        "confidence",
+        "decided_by",
+        "updated_at",
+    )
+    list_filter = ("method", "task__kind", ("task__project", RelatedOnlyFieldListFilter))
+    list_select_related = ("task", "task__sentence", "decided_by")
+    search_fields = ("task__sentence__text", "note")
+    fields = (
+        "task",
+        "value_pretty",
+        "method",
+        "confidence",
+        "decided_by",
+        "note",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def _project_id(self, obj: Model) -> int | None:
+        return obj.task.project_id  # type: ignore[attr-defined]
+
+    @admin.display(description="kind", ordering="task__kind")
+    def task_kind(self, obj: GoldLabel) -> str:
+        return obj.task.kind
+
+    @admin.display(description="sentence")
+    def sentence_text(self, obj: GoldLabel) -> str:
+        return excerpt(obj.task.sentence.text, 70)
+
+    @admin.display(description="value")
+    def value_short(self, obj: GoldLabel) -> str:
+        return value_summary(obj.task.kind, obj.value)
+
+    @admin.display(description="value")
+    def value_pretty(self, obj: GoldLabel) -> SafeString:
+        return pretty_json(obj.value)
+
+
+# ---------------------------------------------------------------------------------------
+# Jobs: agreement runs, exports, imports
+
+
+@admin.register(AgreementRun)
+class AgreementRunAdmin(ScopedAdmin):
+    list_display = (
+        "id",
+        "project",
+        "kind",
+        "status",
+        "progress_pct",
+        "alpha",
+        "trigger",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("kind", "status", ("project", RelatedOnlyFieldListFilter))
+    list_select_related = ("project",)
+    fields = (
+        "project",
+        "kind",
+        "status",
+        "progress",
+        "trigger",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "error",
+        "timings_pretty",
+        "result_pretty",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_pct(self, obj: AgreementRun) -> str:
+        return f"{obj.progress:.0%}"
+
+    @admin.display(description="alpha")
+    def alpha(self, obj: AgreementRun) -> str:
+        result = obj.result if isinstance(obj.result, dict) else {}
+        alpha = result.get("alpha")
+        return f"{alpha:.3f}" if isinstance(alpha, (int, float)) else "—"
+
+    @admin.display(description="result")
+    def result_pretty(self, obj: AgreementRun) -> SafeString:
+        return pretty_json(obj.result)
+
+    @admin.display(description="timings")
+    def timings_pretty(self, obj: AgreementRun) -> SafeString:
+        return pretty_json(obj.timings)
+
+
+@admin.register(Export)
+class ExportAdmin(ScopedAdmin):
+    list_display = (
+        "id",
+        "project",
+        "format",
+        "status",
+        "n_records",
+        "file",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("format", "status", ("project", RelatedOnlyFieldListFilter))
+    list_select_related = ("project",)
+    fields = (
+        "project",
+        "format",
+        "filters_pretty",
+        "status",
+        "progress",
+        "file",
+        "n_records",
+        "error",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="filters")
+    def filters_pretty(self, obj: Export) -> SafeString:
+        return pretty_json(obj.filters)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ScopedAdmin):
+    list_display = (
+        "id",
+        "project",
+        "filename",
+        "format",
+        "status",
+        "progress_pct",
+        "n_documents",
+        "n_created",
+        "created_at",
+    )
+    list_filter = ("format", "status", ("project", RelatedOnlyFieldListFilter))
+    list_select_related = ("project",)
+    search_fields = ("filename",)
+    fields = (
+        "project",
+        "filename",
+        "format",
+        "status",
+        "progress",
+        "n_documents",
+        "n_created",
+        "errors_pretty",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_pct(self, obj: ImportJob) -> str:
+        return f"{obj.progress:.0%}"
+
+    @admin.display(description="errors")
+    def errors_pretty(self, obj: ImportJob) -> SafeString:
+        return pretty_json(obj.errors)

@@ -1,0 +1,775 @@
+"""The labeling pages of the admin: annotate, create a project, import, members, progress,
+agreement dashboard and adjudication.
+
+Built the way ``UserAdmin`` builds its password page: URLs from the site's ``get_urls``,
+each view wrapped in ``admin_site.admin_view`` and rendered with ``each_context`` from a
+template under ``admin/labeling/``. Views only parse and render; the work is done by the
+same plain functions the REST API calls (``create_project``, ``add_member``,
+``start_import``, ``adjudicate``). The annotator workspace and the dashboard's
+"recompute now" talk to the REST API from JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_GET
+
+from labeling.admin import access_for
+from labeling.exceptions import DomainError
+from labeling.models import (
+    AgreementRun,
+    Annotation,
+    Assignment,
+    AssignmentStatus,
+    GoldLabel,
+    GoldMethod,
+    ImportJob,
+    JobStatus,
+    Kind,
+    LabelSchema,
+    Level,
+    Membership,
+    Project,
+    Role,
+    Sentence,
+    Task,
+)
+
+CONTEXT_SENTENCES = 2  # sentences shown before and after a task's sentence on lead pages
+
+
+def site_urls(site: admin.AdminSite) -> list[URLPattern]:
+    """The labeling pages, mounted by ``LabelingAdminSite.get_urls`` under /admin/labeling/."""
+
+    def view(func: Any, route: str, name: str) -> URLPattern:
+        return path(f"labeling/{route}", site.admin_view(func), {"site": site}, name=name)
+
+    return [
+        view(annotate_view, "annotate/", "labeling_annotate"),
+        view(project_create_view, "project/new/", "labeling_project_create"),
+        view(import_view, "project/<int:project_id>/import/", "labeling_import"),
+        view(members_view, "project/<int:project_id>/members/", "labeling_members"),
+        view(progress_view, "project/<int:project_id>/progress/", "labeling_progress"),
+        view(agreement_view, "project/<int:project_id>/agreement/", "labeling_agreement"),
+        view(import_status_view, "import-job/<int:job_id>/status/", "labeling_import_status"),
+        view(adjudicate_view, "task/<int:task_id>/adjudicate/", "labeling_adjudicate"),
+    ]
+
+
+def _site(site: admin.AdminSite | None) -> admin.AdminSite:
+    return site or admin.site
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], site: admin.AdminSite | None
+) -> HttpResponse:
+    ctx = {**_site(site).each_context(request), **context}
+    return render(request, f"admin/labeling/{template}", ctx)
+
+
+def _led_project(request: HttpRequest, project_id: int) -> Project:
+    """A project the requester leads (staff: any); 404 for missing and for not yours."""
+    access = access_for(request)
+    if not access.leads(project_id):
+        raise Http404("No such project.")
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+def _kind_choices(project: Project) -> list[tuple[str, str]]:
+    enabled = set(project.schemas.filter(enabled=True).values_list("kind", flat=True))
+    return [(k.value, k.label) for k in Kind if k.value in enabled]
+
+
+def _pick_kind(request: HttpRequest, kinds: list[tuple[str, str]]) -> str:
+    wanted = request.GET.get("kind", "")
+    values = [k for k, _ in kinds]
+    return wanted if wanted in values else (values[0] if values else "")
+
+
+# ---------------------------------------------------------------------------------------
+# Annotate
+
+
+def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> HttpResponse:
+    """The annotator workspace: pick a project and kind; the page's JavaScript does the rest."""
+    access = access_for(request)
+    projects = (
+        Project.objects.all()
+        if access.is_staff
+        else Project.objects.filter(pk__in=access.member_projects)
+    )
+    projects = list(projects.prefetch_related("schemas").order_by("name", "id"))
+    project = None
+    wanted = request.GET.get("project", "")
+    if wanted.isdigit():
+        project = next((p for p in projects if p.pk == int(wanted)), None)
+    if project is None and len(projects) == 1:
+        project = projects[0]
+    kinds: list[tuple[str, str]] = []
+    kind = ""
+    if project is not None:
+        enabled = {s.kind for s in project.schemas.all() if s.enabled}
+        kinds = [(k.value, k.label) for k in Kind if k.value in enabled]
+        kind = _pick_kind(request, kinds)
+    return _render(
+        request,
+        "annotate.html",
+        {
+            "title": "Annotate",
+            "projects": projects,
+            "project": project,
+            "kinds": kinds,
+            "kind": kind,
+            "workspace_config": {
+                "projectId": project.pk if project else None,
+                "kind": kind,
+                "kindLabel": dict(kinds).get(kind, kind),
+                "api": "/api/",
+                "username": request.user.get_username(),
+            },
+        },
+        site,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Create a project with its schemas
+
+
+def _split_names(text: str) -> list[str]:
+    parts = [p.strip() for line in text.splitlines() for p in line.split(",")]
+    return [p for p in parts if p]
+
+
+class ProjectCreateForm(forms.Form):
+    """A project and one schema per kind, in one form."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    guidelines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="Shown to annotators beside every task.",
+    )
+    annotators_per_item = forms.IntegerField(min_value=1, max_value=100, initial=3)
+    lease_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)
+
+    verifiability_enabled = forms.BooleanField(required=False, initial=True, label="Verifiability")
+    verifiability_labels = forms.CharField(
+        required=False, initial="verifiable, unverifiable, not_a_claim", label="Labels"
+    )
+    verifiability_level = forms.ChoiceField(choices=Level.choices, initial=Level.NOMINAL)
+    stance_enabled = forms.BooleanField(required=False, initial=True, label="Stance")
+    stance_labels = forms.CharField(
+        required=False, initial="against, neutral, favor", label="Labels"
+    )
+    stance_level = forms.ChoiceField(choices=Level.choices, initial=Level.ORDINAL)
+    stance_targets = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Targets",
+        help_text="One per line (or comma-separated). One task per sentence and target.",
+    )
+    attribution_enabled = forms.BooleanField(required=False, initial=True, label="Attribution")
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """The ``schemas`` list in the API's shape, from the cleaned data."""
+        data = self.cleaned_data
+        out: list[dict[str, Any]] = []
+        for kind in ("verifiability", "stance"):
+            if data.get(f"{kind}_enabled"):
+                schema: dict[str, Any] = {
+                    "kind": kind,
+                    "labels": _split_names(data.get(f"{kind}_labels", "")),
+                    "level": data.get(f"{kind}_level") or "nominal",
+                }
+                if kind == "stance":
+                    schema["targets"] = _split_names(data.get("stance_targets", ""))
+                out.append(schema)
+        if data.get("attribution_enabled"):
+            out.append({"kind": "attribution"})
+        return out
+
+
+_SCHEMA_FIELD = {
+    "verifiability.labels": "verifiability_labels",
+    "verifiability.level": "verifiability_level",
+    "stance.labels": "stance_labels",
+    "stance.level": "stance_level",
+    "stance.targets": "stance_targets",
+}
+
+
+def _form_field_for(field: str, schemas: list[dict[str, Any]]) -> str | None:
+    """Map an API field name (``schemas[1].targets``) to the form field showing it."""
+    if field in ProjectCreateForm.base_fields:
+        return field
+    if field.startswith("schemas[") and "]" in field:
+        index = field[len("schemas[") : field.index("]")]
+        rest = field[field.index("]") + 2 :].split("[")[0]
+        if index.isdigit() and int(index) < len(schemas):
+            return _SCHEMA_FIELD.get(f"{schemas[int(index)]['kind']}.{rest}")
+    return None
+
+
+def project_create_view(request: HttpRequest, site: admin.AdminSite | None = None) -> HttpResponse:
+    """Create a project and its label schemas through ``create_project``."""
+    from labeling.projects import create_project
+
+    if not access_for(request).is_lead:
+        raise Http404("Only staff and project leads create projects.")
+    form = ProjectCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        schemas = form.schemas()
+        try:
+            project = create_project(
+                name=form.cleaned_data["name"],
+                annotators_per_item=form.cleaned_data["annotators_per_item"],
+                lease_minutes=form.cleaned_data["lease_minutes"],
+                description=form.cleaned_data["description"],
+                guidelines=form.cleaned_data["guidelines"],
+                schemas=schemas,
+                created_by=request.user,
+            )
+        except DomainError as exc:
+            target = _form_field_for(exc.field, schemas)
+            form.add_error(target, f"{exc.field}: {exc.message}" if not target else exc.message)
+        else:
+            messages.success(request, f"Project “{project.name}” created. Now import documents.")
+            return HttpResponseRedirect(reverse("admin:labeling_import", args=[project.pk]))
+    return _render(
+        request,
+        "project_create.html",
+        {"title": "New project", "form": form, "kinds_fields": _kind_fieldsets(form)},
+        site,
+    )
+
+
+def _kind_fieldsets(form: ProjectCreateForm) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "verifiability",
+            "question": "Is this sentence a checkable factual claim?",
+            "fields": [form[f] for f in ("verifiability_labels", "verifiability_level")],
+            "enabled": form["verifiability_enabled"],
+        },
+        {
+            "kind": "stance",
+            "question": "What stance does the sentence take toward a target?",
+            "fields": [form[f] for f in ("stance_labels", "stance_level", "stance_targets")],
+            "enabled": form["stance_enabled"],
+        },
+        {
+            "kind": "attribution",
+            "question": "Who is reported as saying what? (source, cue, content spans)",
+            "fields": [],
+            "enabled": form["attribution_enabled"],
+        },
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Import documents
+
+
+class ImportForm(forms.Form):
+    """An uploaded file and its format."""
+
+    file = forms.FileField(help_text="Plain text (.txt), JSON Lines (.jsonl) or CSV (.csv).")
+    format = forms.ChoiceField(
+        choices=[("", "from the file name"), ("txt", "text"), ("jsonl", "JSONL"), ("csv", "CSV")],
+        required=False,
+    )
+
+
+def _job_json(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "filename": job.filename,
+        "format": job.format,
+        "status": job.status,
+        "progress": job.progress,
+        "n_documents": job.n_documents,
+        "n_created": job.n_created,
+        "errors": job.errors,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def import_view(
+    request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """Upload a file into a project; ``start_import`` queues the job, the page polls it."""
+    from labeling.import_jobs import start_import
+
+    project = _led_project(request, project_id)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = start_import(
+                project=project,
+                data=upload.read(),
+                filename=upload.name,
+                format=form.cleaned_data["format"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            form.add_error("format" if exc.field == "format" else "file", exc.message)
+        else:
+            url = reverse("admin:labeling_import", args=[project.pk])
+            return HttpResponseRedirect(f"{url}?job={job.pk}")
+    jobs = list(ImportJob.objects.filter(project=project).order_by("-id")[:10])
+    current = None
+    wanted = request.GET.get("job", "")
+    if wanted.isdigit():
+        current = next((j for j in jobs if j.pk == int(wanted)), None)
+    counts = project.documents.aggregate(n=Count("id"))
+    return _render(
+        request,
+        "import.html",
+        {
+            "title": f"Import documents · {project.name}",
+            "project": project,
+            "form": form,
+            "jobs": jobs,
+            "current_job": _job_json(current) if current else None,
+            "n_documents": counts["n"],
+        },
+        site,
+    )
+
+
+@require_GET
+def import_status_view(
+    request: HttpRequest, job_id: int, site: admin.AdminSite | None = None
+) -> JsonResponse:
+    """One ImportJob's status and progress as JSON, for the import page to poll."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or not access_for(request).leads(job.project_id):
+        raise Http404("No such import job.")
+    return JsonResponse(_job_json(job))
+
+
+# ---------------------------------------------------------------------------------------
+# Members
+
+
+class MemberForm(forms.Form):
+    """A username and a role."""
+
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+
+def members_view(
+    request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """List members; add one, change a role, or remove one (``add_member``/``remove_member``)."""
+    from labeling.projects import add_member, remove_member
+
+    project = _led_project(request, project_id)
+    form = MemberForm(request.POST if request.POST.get("action") == "add" else None)
+    url = reverse("admin:labeling_members", args=[project.pk])
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add" and form.is_valid():
+                membership, created = add_member(
+                    project=project,
+                    username=form.cleaned_data["username"],
+                    role=form.cleaned_data["role"],
+                )
+                verb = "added as" if created else "is now"
+                messages.success(request, f"{membership.user} {verb} {membership.role}.")
+                return HttpResponseRedirect(url)
+            if action in ("role", "remove"):
+                membership = (
+                    Membership.objects.select_related("user")
+                    .filter(project=project, pk=request.POST.get("membership", "0") or 0)
+                    .first()
+                )
+                if membership is None:
+                    raise Http404("No such member.")
+                if action == "remove":
+                    remove_member(project=project, user_id=membership.user_id)
+                    messages.success(request, f"{membership.user} removed from the project.")
+                else:
+                    add_member(
+                        project=project,
+                        username=membership.user.get_username(),
+                        role=request.POST.get("role", ""),
+                    )
+                    messages.success(request, f"{membership.user}'s role changed.")
+                return HttpResponseRedirect(url)
+        except DomainError as exc:
+            if action == "add":
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(url)
+    members = list(
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .annotate(
+            n_annotations=Count(
+                "user__annotations", filter=Q(user__annotations__task__project=project)
+            )
+        )
+        .order_by("role", "user__username")
+    )
+    return _render(
+        request,
+        "members.html",
+        {
+            "title": f"Members · {project.name}",
+            "project": project,
+            "form": form,
+            "members": members,
+            "roles": Role.choices,
+        },
+        site,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Progress
+
+
+def progress_view(
+    request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """Progress per kind and per annotator and kind, in a handful of grouped queries."""
+    project = _led_project(request, project_id)
+    kinds = _kind_choices(project)
+    per_kind = {
+        row["kind"]: row
+        for row in Task.objects.filter(project=project)
+        .values("kind")
+        .annotate(
+            n_tasks=Count("id"),
+            n_full=Count("id", filter=Q(n_submitted__gte=F("overlap"))),
+            n_needed=Sum("overlap"),
+        )
+        .order_by()
+    }
+    submitted = dict(
+        Annotation.objects.filter(task__project=project)
+        .values_list("task__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    gold = dict(
+        GoldLabel.objects.filter(task__project=project)
+        .values_list("task__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    kind_rows = []
+    for kind, label in kinds:
+        row = per_kind.get(kind, {"n_tasks": 0, "n_full": 0, "n_needed": 0})
+        needed = row["n_needed"] or 0
+        n_sub = submitted.get(kind, 0)
+        kind_rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "n_tasks": row["n_tasks"],
+                "n_annotations": n_sub,
+                "n_needed": needed,
+                "pct": round(100 * n_sub / needed, 1) if needed else 0.0,
+                "n_full": row["n_full"],
+                "n_gold": gold.get(kind, 0),
+            }
+        )
+    stats: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
+    for row in (
+        Annotation.objects.filter(task__project=project)
+        .values("annotator_id", "task__kind")
+        .annotate(n=Count("id"), lead=Avg("lead_time_ms"), last=Max("updated_at"))
+        .order_by()
+    ):
+        stats[(row["annotator_id"], row["task__kind"])].update(
+            n=row["n"], lead=row["lead"], last=row["last"]
+        )
+    for row in (
+        Assignment.objects.filter(task__project=project, status=AssignmentStatus.SKIPPED)
+        .values("annotator_id", "task__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        stats[(row["annotator_id"], row["task__kind"])]["skipped"] = row["n"]
+    members = list(
+        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    )
+    users = {m.user_id: m for m in members}
+    extra_ids = {uid for uid, _ in stats} - set(users)
+    from django.contrib.auth import get_user_model
+
+    extra_users = {u.pk: u for u in get_user_model().objects.filter(pk__in=extra_ids)}
+    totals = {r["kind"]: r["n_tasks"] for r in kind_rows}
+    annotator_rows = []
+    for uid in [m.user_id for m in members] + sorted(extra_ids):
+        member = users.get(uid)
+        user = member.user if member else extra_users.get(uid)
+        cells = []
+        for kind, _ in kinds:
+            s = stats.get((uid, kind), {})
+            n = s.get("n", 0)
+            total = totals.get(kind, 0)
+            cells.append(
+                {
+                    "n": n,
+                    "skipped": s.get("skipped", 0),
+                    "pct": round(100 * n / total, 1) if total else 0.0,
+                    "lead_s": round(s["lead"] / 1000, 1) if s.get("lead") else None,
+                    "last": s.get("last"),
+                }
+            )
+        annotator_rows.append(
+            {"user": user, "role": member.role if member else "former member", "cells": cells}
+        )
+    return _render(
+        request,
+        "progress.html",
+        {
+            "title": f"Progress · {project.name}",
+            "project": project,
+            "kinds": kinds,
+            "kind_rows": kind_rows,
+            "annotator_rows": annotator_rows,
+        },
+        site,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Agreement dashboard
+
+
+def _run_point(run: AgreementRun) -> dict[str, Any]:
+    result = run.result if isinstance(run.result, dict) else {}
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "trigger": run.trigger,
+        "created_at": run.created_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "alpha": result.get("alpha"),
+        "alpha_ci95": result.get("alpha_ci95"),
+        "n_items": result.get("n_items"),
+        "n_annotations": result.get("n_annotations"),
+    }
+
+
+def agreement_view(
+    request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """Agreement per kind: alpha over runs, pairwise heatmap, confusion, per label, disputes."""
+    project = _led_project(request, project_id)
+    kinds = _kind_choices(project)
+    kind = _pick_kind(request, kinds)
+    runs = list(
+        AgreementRun.objects.filter(project=project, kind=kind)
+        .defer("result")
+        .order_by("-id")[:200]
+    )
+    latest = (
+        AgreementRun.objects.filter(project=project, kind=kind, status=JobStatus.DONE)
+        .order_by("-id")
+        .first()
+    )
+    # Only the few result keys the chart needs, not every stored result in full.
+    summaries = {
+        row["pk"]: row
+        for row in AgreementRun.objects.filter(
+            pk__in=[r.pk for r in runs if r.status == JobStatus.DONE]
+        ).values(
+            "pk",
+            "result__alpha",
+            "result__alpha_ci95",
+            "result__n_items",
+            "result__n_annotations",
+        )
+    }
+    points = []
+    for run in reversed(runs):
+        summary = summaries.get(run.pk)
+        if summary is None:
+            continue
+        run.result = {
+            key: summary[f"result__{key}"]
+            for key in ("alpha", "alpha_ci95", "n_items", "n_annotations")
+        }
+        points.append(_run_point(run))
+    result = latest.result if latest and isinstance(latest.result, dict) else None
+    disputed = (result or {}).get("most_disputed", [])[:50]
+    gold_of = dict(
+        GoldLabel.objects.filter(task_id__in=[d["task_id"] for d in disputed]).values_list(
+            "task_id", "method"
+        )
+    )
+    for item in disputed:
+        item["gold_method"] = gold_of.get(item["task_id"])
+        item["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[item["task_id"]])
+    pending = next((r for r in runs if r.status in (JobStatus.QUEUED, JobStatus.RUNNING)), None)
+    return _render(
+        request,
+        "agreement.html",
+        {
+            "title": f"Agreement · {project.name}",
+            "project": project,
+            "kinds": kinds,
+            "kind": kind,
+            "latest": latest,
+            "result": result,
+            "disputed": disputed,
+            "dashboard": {
+                "projectId": project.pk,
+                "kind": kind,
+                "api": "/api/",
+                "history": points,
+                "result": {k: v for k, v in (result or {}).items() if k != "most_disputed"},
+                "pendingRunId": pending.pk if pending else None,
+            },
+        },
+        site,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Adjudication
+
+
+class AdjudicateForm(forms.Form):
+    """The gold value: an annotation to copy, a label, or a JSON value; and a note."""
+
+    choice = forms.CharField(required=False)
+    label = forms.CharField(required=False)
+    value_json = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _adjudication_value(
+    form: AdjudicateForm, annotations: dict[int, Annotation]
+) -> tuple[Any, str]:
+    """The value the lead chose, and a short note of how."""
+    choice = form.cleaned_data["choice"]
+    if choice.startswith("annotation:"):
+        pk = choice.split(":", 1)[1]
+        annotation = annotations.get(int(pk)) if pk.isdigit() else None
+        if annotation is None:
+            raise DomainError("pick one of the annotations shown", field="choice")
+        return annotation.value, f"took {annotation.annotator}'s annotation"
+    if choice == "label":
+        return {"label": form.cleaned_data["label"]}, "chose the label"
+    if choice == "none":
+        return {"attributions": []}, "decided: no attribution"
+    if choice == "json":
+        try:
+            return json.loads(form.cleaned_data["value_json"] or "null"), "entered the value"
+        except ValueError as exc:
+            raise DomainError(f"is not valid JSON: {exc}", field="value") from exc
+    raise DomainError("pick an annotation, a label, or enter a value", field="choice")
+
+
+def adjudicate_view(
+    request: HttpRequest, task_id: int, site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """Every annotation of one task side by side; the lead picks or enters the gold value."""
+    from labeling.gold import adjudicate
+
+    task = (
+        Task.objects.select_related("project", "document", "sentence", "gold", "gold__decided_by")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None or not access_for(request).leads(task.project_id):
+        raise Http404("No such task.")
+    annotations = {
+        a.pk: a
+        for a in Annotation.objects.filter(task=task)
+        .select_related("annotator")
+        .order_by("annotator__username")
+    }
+    schema = LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind).first()
+    form = AdjudicateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            value, how = _adjudication_value(form, annotations)
+            note = form.cleaned_data["note"] or how
+            adjudicate(task=task, value=value, user=request.user, note=note)
+        except DomainError as exc:
+            messages.error(request, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+        else:
+            messages.success(request, f"Gold label of task {task.pk} saved ({how}).")
+            back = request.POST.get("next") or ""
+            if back.startswith("/admin/"):
+                return HttpResponseRedirect(back)
+            return HttpResponseRedirect(reverse("admin:labeling_adjudicate", args=[task.pk]))
+    context_sentences = list(
+        Sentence.objects.filter(
+            document_id=task.document_id,
+            position__gte=task.position - CONTEXT_SENTENCES,
+            position__lte=task.position + CONTEXT_SENTENCES,
+        ).order_by("position")
+    )
+    gold = getattr(task, "gold", None)
+    labels = list(schema.labels) if schema else []
+    counts: dict[str, int] = defaultdict(int)
+    for a in annotations.values():
+        if isinstance(a.value, dict) and "label" in a.value:
+            counts[str(a.value["label"])] += 1
+    back = (
+        request.GET.get("next")
+        or reverse("admin:labeling_agreement", args=[task.project_id]) + f"?kind={task.kind}"
+    )
+    return _render(
+        request,
+        "adjudicate.html",
+        {
+            "title": f"Adjudicate task {task.pk}",
+            "task": task,
+            "project": task.project,
+            "gold": gold,
+            "gold_json": json.dumps(gold.value, ensure_ascii=False) if gold else "",
+            "is_adjudicated": gold is not None and gold.method == GoldMethod.ADJUDICATED,
+            "annotations": list(annotations.values()),
+            "labels": [(label, counts.get(label, 0)) for label in labels],
+            "form": form,
+            "next": back,
+            "spans_data": {
+                "kind": task.kind,
+                "documentText": "",
+                "context": [
+                    {
+                        "id": s.pk,
+                        "start": s.start,
+                        "end": s.end,
+                        "text": s.text,
+                        "current": s.pk == task.sentence_id,
+                    }
+                    for s in context_sentences
+                ],
+                "annotations": [
+                    {"id": a.pk, "username": a.annotator.get_username(), "value": a.value}
+                    for a in annotations.values()
+                ],
+                "gold": gold.value if gold else None,
+            },
+        },
+        site,
+    )

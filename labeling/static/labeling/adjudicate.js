@@ -1,0 +1,49 @@
+// Adjudication: draw each annotation's attribution spans on the text; pick one or a value.
+
+import { renderText, tripleMarks } from "./spans.js";
+
+const data = JSON.parse(document.getElementById("lb-adjudicate").textContent);
+const current = data.context.find((s) => s.current);
+const context = document.getElementById("lb-context");
+const goldMarks = data.kind === "attribution" && data.gold ? tripleMarks(data.gold.attributions || []) : [];
+renderText(context, data.context, goldMarks, current && current.id);
+
+if (data.kind === "attribution") {
+  for (const a of data.annotations) {
+    const box = document.querySelector(`[data-annotation="${a.id}"]`);
+    if (!box) continue;
+    // Only the sentences the annotation touches, plus the task's sentence.
+    const triples = (a.value && a.value.attributions) || [];
+    const touched = data.context.filter((s) => s.current || triples.some((t) =>
+      ["source", "cue", "content"].some((r) => t[r] && t[r].start < s.end && s.start < t[r].end)));
+    renderText(box, touched, tripleMarks(triples), current && current.id);
+  }
+}
+
+const form = document.getElementById("lb-adjudicate-form");
+const choice = document.getElementById("lb-choice");
+const label = document.getElementById("lb-label");
+const save = document.getElementById("lb-save-gold");
+const info = document.getElementById("lb-pick-info");
+
+function pick(value, text) {
+  choice.value = value;
+  save.disabled = false;
+  info.textContent = text;
+  document.querySelectorAll(".lb-anno").forEach((n) => n.classList.toggle("picked", n.dataset.choice === value));
+  document.querySelectorAll(".lb-label[data-label]").forEach((n) => n.classList.toggle("selected", value === "label" && n.dataset.label === label.value));
+}
+
+document.querySelectorAll(".lb-anno").forEach((card) => {
+  const who = card.querySelector(".who span").textContent;
+  const handler = () => pick(card.dataset.choice, `Gold will be ${who}'s annotation.`);
+  card.addEventListener("click", handler);
+  card.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); handler(); } });
+});
+document.querySelectorAll(".lb-label[data-label]").forEach((b) => b.addEventListener("click", () => {
+  label.value = b.dataset.label;
+  pick("label", `Gold will be “${b.dataset.label}”.`);
+}));
+document.querySelectorAll("[data-pick=none]").forEach((b) => b.addEventListener("click", () => pick("none", "Gold will be: no attribution.")));
+document.querySelectorAll("[data-pick=json]").forEach((b) => b.addEventListener("click", () => pick("json", "Gold will be the JSON value entered.")));
+form.addEventListener("submit", (e) => { if (!choice.value) { e.preventDefault(); info.textContent = "Pick an annotation or a value first."; } });
