@@ -183,12 +183,14 @@ def test_run_stores_the_direct_computation_with_users_and_tasks(annotated, setti
     ):
         assert result[key] == pytest.approx(direct[key]), key
     assert result["coincidence"] == direct["coincidence"]
-    assert result["n_items"] == 5 and result["n_annotations"] == 12
+    assert result["n_items"] == 5
+    assert result["n_annotations"] == 12
     assert "item_disagreement" not in result
     ids = sorted(u.pk for u in annotators)
     first = result["pairwise"][0]
     assert (first["a"], first["b"]) == (ids[0], ids[1])
-    assert first["a_username"] == "ann0" and first["b_username"] == "ann1"
+    assert first["a_username"] == "ann0"
+    assert first["b_username"] == "ann1"
     assert [a["username"] for a in result["annotators"]] == ["ann0", "ann1", "ann2"]
     assert [a["n_annotations"] for a in result["annotators"]] == [5, 4, 3]
 
@@ -241,10 +243,12 @@ def test_progress_moves_while_the_run_works(annotated, monkeypatch):
     monkeypatch.setattr("labeling.agreement.summarize_labels", observing)
     run = AgreementRun.objects.create(project=project, kind="verifiability")
     execute_agreement_run(run.pk)
-    assert seen == sorted(seen) and seen[0] > agreement_runs.LOAD_SHARE - 1e-9
+    assert seen == sorted(seen)
+    assert seen[0] > agreement_runs.LOAD_SHARE - 1e-9
     assert seen[-1] > seen[0]
     run.refresh_from_db()
-    assert run.status == JobStatus.DONE and run.progress == 1.0
+    assert run.status == JobStatus.DONE
+    assert run.progress == 1.0
 
 
 def test_rerunning_a_done_run_is_a_no_op(annotated):
@@ -264,7 +268,8 @@ def test_a_run_left_running_by_a_dead_worker_is_recomputed(annotated):
     run = AgreementRun.objects.create(project=project, kind="verifiability", status="running")
     execute_agreement_run(run.pk)
     run.refresh_from_db()
-    assert run.status == JobStatus.DONE and run.result["n_items"] == 5
+    assert run.status == JobStatus.DONE
+    assert run.result["n_items"] == 5
 
 
 def test_a_deleted_run_is_tolerated(annotated):
@@ -290,7 +295,8 @@ def test_stance_pools_targets_and_reports_each_target(team):
     run.refresh_from_db()
     result = run.result
     assert run.status == JobStatus.DONE, run.error
-    assert result["n_items"] == 8 and result["level"] == "ordinal"
+    assert result["n_items"] == 8
+    assert result["level"] == "ordinal"
     labels = ["against", "neutral", "favor"]
     codes = lambda table: np.array([[labels.index(v) for v in row] for row in table])  # noqa: E731
     pooled = summarize_labels(
@@ -341,7 +347,8 @@ def test_request_creates_a_run_and_starts_it_on_commit(
         run = request_agreement_run(project=project, kind="verifiability", user=lead)
         assert sent == []  # not before the commit
     assert sent == [((run.pk,), {"countdown": None})]
-    assert run.requested_by == lead and run.trigger == "manual"
+    assert run.requested_by == lead
+    assert run.trigger == "manual"
     again = request_agreement_run(project=project, kind="verifiability", user=lead)
     assert again.pk == run.pk  # a queued manual run is not duplicated
 
@@ -358,7 +365,8 @@ def test_a_broker_failure_marks_the_run_failed(
     with django_capture_on_commit_callbacks(execute=True):
         run = request_agreement_run(project=project, kind="verifiability", user=lead)
     run.refresh_from_db()
-    assert run.status == JobStatus.FAILED and "broker down" in run.error
+    assert run.status == JobStatus.FAILED
+    assert "broker down" in run.error
 
 
 @pytest.fixture
@@ -381,13 +389,16 @@ def test_automatic_runs_are_debounced_with_a_broker(
         first = schedule_agreement_run(project_id=project.pk, kind="verifiability")
         assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is None
         other_kind = schedule_agreement_run(project_id=project.pk, kind="stance")
-    assert first is not None and first.trigger == TRIGGER_AUTO and other_kind is not None
+    assert first is not None
+    assert first.trigger == TRIGGER_AUTO
+    assert other_kind is not None
     assert broker_mode == [((first.pk,), {"countdown": 30}), ((other_kind.pk,), {"countdown": 30})]
     # Once the pending run has started, new annotations queue the next one.
     AgreementRun.objects.filter(pk=first.pk).update(status="running")
     with django_capture_on_commit_callbacks(execute=True):
         second = schedule_agreement_run(project_id=project.pk, kind="verifiability")
-    assert second is not None and second.pk != first.pk
+    assert second is not None
+    assert second.pk != first.pk
 
 
 def test_database_allows_one_pending_automatic_run(annotated):
@@ -418,6 +429,7 @@ def test_automatic_runs_in_eager_mode_run_after_commit_once_per_window(
     with django_capture_on_commit_callbacks(execute=True):
         run = schedule_agreement_run(project_id=project.pk, kind="verifiability")
     run.refresh_from_db()
-    assert run.status == JobStatus.DONE and run.result["n_items"] == 5
+    assert run.status == JobStatus.DONE
+    assert run.result["n_items"] == 5
     with django_capture_on_commit_callbacks(execute=True):
         assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is None
