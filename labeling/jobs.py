@@ -31,3 +31,11 @@ def release_expired_leases() -> int:
     from labeling.assignment import release_all_expired_leases
 
     return release_all_expired_leases()
+
+
+@shared_task(name="labeling.run_export", acks_late=True)
+def run_export(export_id: int) -> None:
+    """Write an Export's file; a no-op when it is done, failed or deleted."""
+    from labeling.exporting import run_export_job
+
+    run_export_job(export_id)

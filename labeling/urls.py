@@ -45,4 +45,5 @@ urlpatterns = [
     ),
     # Other concerns' routes:
     path("", include("labeling.agreement_urls")),
+    path("", include("labeling.export_urls")),
 ]

@@ -1,0 +1,361 @@
+"""REST views of dataset export, gold labels and annotator accuracy; leads and staff only.
+
+Access follows ``labeling.permissions``: 404 for users outside the project (and for
+missing objects), 403 for the project's annotators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.exceptions import Conflict, Forbidden, InvalidInput, NotFound
+from labeling.exporting import (
+    PARAMS,
+    access_export,
+    export_filename,
+    parse_export_params,
+    start_export,
+    stream_export,
+)
+from labeling.gold import (
+    adjudicate,
+    aggregate_gold,
+    clear_adjudication,
+    estimate_annotator_accuracy,
+)
+from labeling.models import Export, GoldLabel, GoldMethod, JobStatus, Kind
+from labeling.permissions import LEAD, access_project, access_task, is_lead
+from labeling.writers import CONTENT_TYPES, FORMATS
+
+NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
+FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
+EXPORT_PARAMS = [
+    OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        enum=list(FORMATS) if name == "format" else (Kind.values if name == "kind" else None),
+        description=description,
+    )
+    for name, description in PARAMS.items()
+]
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Ignore DRF's ``?format=`` override: here ``format`` names the export's file format."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+def _query_dict(data: Any) -> dict[str, str]:
+    """Request body values as the strings the query-parameter parser expects."""
+    if not isinstance(data, dict):
+        raise InvalidInput("must be a JSON object of export parameters", field="body")
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, dict) and key == "splits":
+            out[key] = ",".join(f"{name}:{ratio}" for name, ratio in value.items())
+        elif value is not None:
+            out[key] = str(value)
+    return out
+
+
+class ExportStreamView(APIView):
+    """Stream the project's dataset: one record per task, as JSONL, CSV or Parquet."""
+
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        parameters=EXPORT_PARAMS,
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="A bad parameter; the message names it."),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, project_id: int) -> StreamingHttpResponse:
+        project = access_project(request.user, project_id, role=LEAD)
+        fmt, options = parse_export_params(project, request.query_params)
+        response = StreamingHttpResponse(
+            stream_export(project, fmt, options), content_type=CONTENT_TYPES[fmt]
+        )
+        filename = export_filename(project, fmt, options)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        response["X-Accel-Buffering"] = "no"  # nginx: pass bytes on as they come
+        return response
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    """An export job: status and progress, then its download URL."""
+
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Export
+        fields = [
+            "id",
+            "project",
+            "format",
+            "filters",
+            "status",
+            "progress",
+            "n_records",
+            "error",
+            "created_at",
+            "finished_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Export) -> str | None:
+        if obj.status != JobStatus.DONE or not obj.file:
+            return None
+        path = f"/api/exports/{obj.pk}/download/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    """The body of ``POST /exports/``: the streaming endpoint's parameters as JSON."""
+
+    format = serializers.ChoiceField(choices=list(FORMATS), default="jsonl")
+    kind = serializers.ChoiceField(choices=Kind.values, required=False)
+    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
+    only_adjudicated = serializers.BooleanField(required=False)
+    updated_from = serializers.CharField(required=False)
+    updated_to = serializers.CharField(required=False)
+    annotator = serializers.CharField(required=False)
+    split = serializers.CharField(required=False)
+    splits = serializers.CharField(required=False, help_text="e.g. train:0.8,dev:0.1,test:0.1")
+    seed = serializers.IntegerField(required=False)
+    reveal_annotators = serializers.BooleanField(required=False)
+
+
+class ProjectExportsView(GenericAPIView):
+    """A project's export jobs (GET) and starting one that writes a file (POST)."""
+
+    serializer_class = ExportSerializer
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(responses={200: ExportSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        exports = Export.objects.filter(project=project).order_by("-id")
+        page = self.paginate_queryset(exports)
+        data = ExportSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        request=ExportRequestSerializer,
+        responses={202: ExportSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        fmt, options = parse_export_params(project, _query_dict(request.data))
+        export = start_export(project=project, fmt=fmt, options=options, user=request.user)
+        export.refresh_from_db()  # in eager mode the job has already run
+        return Response(
+            ExportSerializer(export, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ExportDetailView(APIView):
+    """One export job: status, progress, and when done its download URL."""
+
+    @extend_schema(responses={200: ExportSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, export_id: int) -> Response:
+        export = access_export(request.user, export_id)
+        return Response(ExportSerializer(export, context={"request": request}).data)
+
+
+class ExportDownloadView(APIView):
+    """The file of a finished export, streamed from storage."""
+
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The export is not finished."),
+        }
+    )
+    def get(self, request: Request, export_id: int) -> FileResponse:
+        export = access_export(request.user, export_id)
+        if export.status != JobStatus.DONE or not export.file:
+            raise Conflict(f"the export is {export.status}, not done", field="status")
+        name = export.file.name.rsplit("/", 1)[-1]
+        response = FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=name,
+            content_type=CONTENT_TYPES.get(export.format, "application/octet-stream"),
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class AggregateRequestSerializer(serializers.Serializer):
+    """Which kind to aggregate and how."""
+
+    kind = serializers.ChoiceField(choices=Kind.values)
+    method = serializers.ChoiceField(
+        choices=[GoldMethod.MAJORITY.value, GoldMethod.DAWID_SKENE.value],
+        default=GoldMethod.MAJORITY.value,
+    )
+
+
+class AnnotatorAccuracySerializer(serializers.Serializer):
+    annotator_id = serializers.IntegerField()
+    username = serializers.CharField()
+    accuracy = serializers.FloatField()
+    n_annotations = serializers.IntegerField()
+
+
+class AggregationResultSerializer(serializers.Serializer):
+    """What an aggregation did; adjudicated gold is counted but never changed."""
+
+    kind = serializers.CharField()
+    method = serializers.CharField()
+    n_items = serializers.IntegerField()
+    n_created = serializers.IntegerField()
+    n_updated = serializers.IntegerField()
+    n_unchanged = serializers.IntegerField()
+    n_deleted = serializers.IntegerField()
+    n_undecided = serializers.IntegerField()
+    n_adjudicated = serializers.IntegerField()
+    converged = serializers.BooleanField(allow_null=True)
+    n_iter = serializers.IntegerField(allow_null=True)
+    annotator_accuracy = AnnotatorAccuracySerializer(many=True)
+
+
+class GoldAggregateView(APIView):
+    """Compute aggregated gold for a kind (majority vote or Dawid-Skene) and store it."""
+
+    @extend_schema(
+        request=AggregateRequestSerializer,
+        responses={200: AggregationResultSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        body = AggregateRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = aggregate_gold(project=project, **body.validated_data)
+        return Response(result.as_dict())
+
+
+class GoldSerializer(serializers.ModelSerializer):
+    """A task's gold label and who decided it."""
+
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = GoldLabel
+        fields = ["task", "value", "method", "confidence", "decided_by", "note", "updated_at"]
+        read_only_fields = fields
+
+
+class AdjudicationSerializer(serializers.Serializer):
+    """The lead's decision: a value shaped like an annotation's, and an optional note."""
+
+    value = serializers.JSONField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TaskGoldView(APIView):
+    """A task's gold label: read it, adjudicate it (PUT), or withdraw an adjudication."""
+
+    def _task(self, request: Request, task_id: int) -> Any:
+        task = access_task(request.user, task_id)
+        if not is_lead(request.user, task.project):
+            raise Forbidden("only a lead of this project may see or decide gold labels")
+        return task
+
+    @extend_schema(responses={200: GoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, task_id: int) -> Response:
+        task = self._task(request, task_id)
+        gold = GoldLabel.objects.filter(task=task).select_related("decided_by").first()
+        if gold is None:
+            raise NotFound("this task has no gold label yet")
+        return Response(GoldSerializer(gold).data)
+
+    @extend_schema(
+        request=AdjudicationSerializer,
+        responses={200: GoldSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def put(self, request: Request, task_id: int) -> Response:
+        task = self._task(request, task_id)
+        body = AdjudicationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        gold = adjudicate(
+            task=task,
+            value=body.validated_data["value"],
+            user=request.user,
+            note=body.validated_data["note"],
+        )
+        return Response(GoldSerializer(gold).data)
+
+    @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
+    def delete(self, request: Request, task_id: int) -> Response:
+        task = self._task(request, task_id)
+        clear_adjudication(task=task)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnnotatorEstimateSerializer(AnnotatorAccuracySerializer):
+    confusion = serializers.DictField(
+        child=serializers.DictField(child=serializers.FloatField()),
+        help_text="confusion[true label][answered label]",
+    )
+
+
+class AnnotatorAccuracyReportSerializer(serializers.Serializer):
+    """Dawid-Skene estimates for one kind."""
+
+    kind = serializers.CharField()
+    method = serializers.CharField()
+    labels = serializers.ListField(child=serializers.CharField())
+    n_items = serializers.IntegerField()
+    n_annotations = serializers.IntegerField()
+    converged = serializers.BooleanField()
+    n_iter = serializers.IntegerField()
+    class_priors = serializers.DictField(child=serializers.FloatField())
+    annotators = AnnotatorEstimateSerializer(many=True)
+
+
+class AnnotatorAccuracyView(APIView):
+    """Each annotator's estimated accuracy on a kind (Dawid-Skene), for leads."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values, required=True)],
+        responses={200: AnnotatorAccuracyReportSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        kind = request.query_params.get("kind")
+        if not kind:
+            raise InvalidInput(f"is required: one of {', '.join(Kind.values)}", field="kind")
+        return Response(estimate_annotator_accuracy(project=project, kind=kind))
