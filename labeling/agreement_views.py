@@ -22,7 +22,7 @@ from labeling.agreement_serializers import (
     DisputedTaskSerializer,
 )
 from labeling.exceptions import InvalidInput
-from labeling.models import Kind
+from labeling.models import AgreementRun, Kind, Task
 from labeling.permissions import LEAD, access_project
 from labeling.review import describe_disputed, disputed_queue
 
@@ -44,6 +44,7 @@ class ProjectAgreementRunsView(GenericAPIView):
     """History of a project's agreement runs (GET) and starting a run (POST)."""
 
     serializer_class = AgreementRunListSerializer
+    queryset = AgreementRun.objects.none()  # for the schema; requests use run_history()
 
     @extend_schema(parameters=[KIND_PARAM], responses=AgreementRunListSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
@@ -68,6 +69,7 @@ class AgreementRunDetailView(GenericAPIView):
     """One run: status and progress while it works, the whole result when done."""
 
     serializer_class = AgreementRunSerializer
+    queryset = AgreementRun.objects.none()  # for the schema; requests use access_agreement_run()
 
     def get(self, request: Request, run_id: int) -> Response:
         run = access_agreement_run(request.user, run_id)
@@ -78,6 +80,7 @@ class DisputedTasksView(GenericAPIView):
     """Tasks of a kind most disputed first (per the latest finished run), for adjudication."""
 
     serializer_class = DisputedTaskSerializer
+    queryset = Task.objects.none()  # for the schema; requests use review.disputed_queue()
 
     @extend_schema(
         parameters=[
