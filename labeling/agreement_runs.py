@@ -7,9 +7,11 @@ Items and annotators. An item is a task; a column is an annotator (user ids sort
 ascending, mapped back to ids and usernames in the stored result). For ``stance`` every
 (sentence, target) task is an item of the same reliability matrix, so the headline
 alpha pools all targets (one schema, one label set, one level); the same metrics are
-also stored per target under ``per_target`` because leads want to see when one target
-is much harder than another. Annotations whose label is not in the schema (e.g. after a
-schema edit) are left out and counted in ``n_unknown_labels``.
+also stored per target under ``per_target`` (a list in schema order) because leads
+want to see when one target is much harder than another. Annotations whose label is not
+in the schema (e.g. after a schema edit) are left out and counted in ``n_unknown_labels``.
+Stored dicts keyed by label (``per_label``) follow ``labels`` for their order: PostgreSQL
+``jsonb`` does not keep key order.
 
 Runs. A run moves ``queued -> running -> done | failed``. The result, the timings and
 ``status=done`` are written by one UPDATE, so a crash never leaves a half-written result;
@@ -454,11 +456,11 @@ def build_result(
     result["annotators"] = annotators
     if "pairwise" in summary:
         result["pairwise"] = _map_pairwise(summary["pairwise"], annotators)
-    if "per_target" in summary:
-        result["per_target"] = {
-            name: {k: v for k, v in sub.items() if k in PER_TARGET_KEYS}
+    if "per_target" in summary:  # a list: jsonb does not keep key order
+        result["per_target"] = [
+            {"target": name, **{k: v for k, v in sub.items() if k in PER_TARGET_KEYS}}
             for name, sub in summary["per_target"].items()
-        }
+        ]
     top = _top_disputed(scores, task_ids, disputed_limit) if scores is not None else []
     result["most_disputed"] = _most_disputed(top, annotators) if top else []
     result.update(extra or {})

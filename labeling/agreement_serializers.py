@@ -52,7 +52,11 @@ class AgreementResultSerializer(serializers.Serializer):
     most_disputed = serializers.ListField(
         child=serializers.DictField(), help_text="Most disputed tasks first, with every value."
     )
-    per_target = serializers.DictField(required=False, help_text="Stance: metrics per target.")
+    per_target = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Stance: the headline metrics per target, in schema order.",
+    )
 
 
 class AgreementRunSerializer(serializers.ModelSerializer):
