@@ -171,9 +171,11 @@ def _parse_bool(value: str, name: str) -> bool:
 
 def _parse_moment(value: str, name: str, *, end_of_day: bool) -> dt.datetime:
     text = value.strip()
+    moment = day = None
     try:
-        moment = parse_datetime(text)
-        day = None if moment else parse_date(text)
+        # A date alone first: parse_datetime would read "2024-05-01" as midnight.
+        day = parse_date(text) if len(text) == 10 else None
+        moment = None if day else parse_datetime(text)
     except ValueError:
         moment, day = None, None
     if moment is None and day is None:
