@@ -32,6 +32,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Count, ExpressionWrapper, Model, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, reverse
@@ -116,6 +118,21 @@ def access_for(request: HttpRequest) -> Access:
     return access
 
 
+class MemberAuthenticationForm(AdminAuthenticationForm):
+    """The admin log-in form, open to staff and to active members of any project."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        """Refuse inactive users, and users who are neither staff nor project members."""
+        if not user.is_active:
+            raise ValidationError(self.error_messages["inactive"], code="inactive")
+        if not (user.is_staff or Membership.objects.filter(user=user).exists()):
+            raise ValidationError(
+                "This account is not a member of any project yet: ask a project lead to add "
+                "you, then log in again.",
+                code="not_member",
+            )
+
+
 class LabelingAdminSite(admin.AdminSite):
     """The admin site: staff as usual, plus every active project member; labeling pages."""
 
@@ -123,6 +140,7 @@ class LabelingAdminSite(admin.AdminSite):
     site_title = "Labeling admin"
     index_title = "Annotation projects"
     index_template = "admin/labeling/index.html"
+    login_form = MemberAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Staff, and active members of any project, may use the admin."""

@@ -713,7 +713,8 @@ def adjudicate_view(
             note = form.cleaned_data["note"] or how
             adjudicate(task=task, value=value, user=request.user, note=note)
         except DomainError as exc:
-            messages.error(request, f"{exc.field}: {exc.message}" if exc.field else exc.message)
+            where = f"{exc.field}: " if exc.field else ""
+            messages.error(request, f"The gold label was not saved. {where}{exc.message}")
         else:
             messages.success(request, f"Gold label of task {task.pk} saved ({how}).")
             back = request.POST.get("next") or ""
