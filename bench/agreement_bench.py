@@ -223,7 +223,8 @@ def main() -> None:
         verdict = "OK" if job["wall_s"] < 15 else "OVER the 15 s goal"
         print(
             f"{engine:9s} job {job['wall_s']:6.2f} s ({verdict}): load {t['load']:.2f} s, "
-            f"compute {t['compute']:.2f} s, store {t['store']:.2f} s | peak RSS "
+            f"compute {t['compute']:.2f} s, store {t['store']:.2f} s (build {t['build']:.2f} + "
+            f"write {t.get('write', 0):.2f}) | peak RSS "
             f"{job['peak_rss_mb']:.0f} MB (Django baseline {job['rss_before_mb']:.0f} MB), "
             f"traced peak {traced['timings']['peak_traced_bytes'] / 2**20:.0f} MB "
             f"(run under tracemalloc: {traced['wall_s']:.2f} s) | n_items {job['n_items']:,}, "

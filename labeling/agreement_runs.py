@@ -14,7 +14,8 @@ Stored dicts keyed by label (``per_label``) follow ``labels`` for their order: P
 ``jsonb`` does not keep key order.
 
 Runs. A run moves ``queued -> running -> done | failed``. The result, the timings and
-``status=done`` are written by one UPDATE, so a crash never leaves a half-written result;
+``status=done`` are written by one UPDATE (a second one adds that UPDATE's own duration
+to ``timings``: ``store = build + write``), so a crash never leaves a half-written result;
 progress is written by separate short UPDATEs so pollers see it move. Re-running a run
 that is done or failed is a no-op; a run found ``running`` (a redelivered job after a
 worker died, ``acks_late``) is recomputed from scratch.
@@ -583,18 +584,25 @@ def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
         if trace_memory:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-    timings["total"] = time.perf_counter() - started
     if trace_memory:
         timings["peak_traced_bytes"] = peak
+    timings["build"] = timings["store"]
+    write_started = time.perf_counter()
     # One UPDATE: the whole result appears together with status=done, or not at all.
-    AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).update(
+    stored = AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).update(
         status=JobStatus.DONE,
         result=result,
-        timings=timings,
+        timings={**timings, "total": write_started - started},
         progress=1.0,
         error="",
         finished_at=timezone.now(),
     )
+    if stored:  # the write's own duration can only be recorded after it
+        ended = time.perf_counter()
+        timings["write"] = ended - write_started
+        timings["store"] = timings["build"] + timings["write"]
+        timings["total"] = ended - started
+        AgreementRun.objects.filter(pk=run_id, status=JobStatus.DONE).update(timings=timings)
 
 
 # -------------------------------------------------------------------------- reading
