@@ -435,3 +435,16 @@ def test_automatic_runs_in_eager_mode_run_after_commit_once_per_window(
     assert run.result["n_items"] == 5
     with django_capture_on_commit_callbacks(execute=True):
         assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is None
+
+
+@pytest.mark.parametrize("kind", ["verifiability", "stance", "attribution"])
+def test_a_run_without_annotations_is_done_with_undefined_alpha(team, kind):
+    project, *_ = team
+    add_documents(project)
+    run = AgreementRun.objects.create(project=project, kind=kind)
+    execute_agreement_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == JobStatus.DONE, run.error
+    assert run.result["n_items"] == 0
+    assert run.result["alpha"] is None
+    assert run.result["most_disputed"] == []
