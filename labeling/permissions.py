@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework.permissions import BasePermission
 
 from labeling.exceptions import Forbidden, NotFound
@@ -25,8 +24,6 @@ from labeling.models import (
     Role,
     Task,
 )
-
-User = AbstractBaseUser | AnonymousUser
 
 #: Role names accepted by ``access_project``: any member, or a lead.
 MEMBER = "member"
@@ -60,8 +57,8 @@ def _check_role(role: str | None, wanted: str, *, staff: bool, what: str) -> Non
 def access_project(user: Any, project_id: Any, *, role: str = MEMBER) -> Project:
     """The project if ``user`` has ``role`` in it (``member`` or ``lead``); staff always.
 
-    The returned project carries ``viewer_role`` (the user's role, ``lead`` for staff
-    who are not members) so callers need no second query.
+    The returned project carries ``viewer_role`` (the user's role; None for staff who
+    are not members) so callers need no second query.
     """
     try:
         pid = int(project_id)
@@ -82,7 +79,7 @@ def access_project(user: Any, project_id: Any, *, role: str = MEMBER) -> Project
     if project is None:
         raise NotFound("project not found")
     _check_role(found_role, role, staff=staff, what="project")
-    project.viewer_role = found_role or LEAD  # type: ignore[attr-defined]
+    project.viewer_role = found_role  # type: ignore[attr-defined]
     return project
 
 
@@ -120,12 +117,10 @@ def access_task(user: Any, task_id: Any, *, annotate: bool = False) -> Task:
     if task is None or not user.is_authenticated:
         raise NotFound("task not found")
     if _is_staff(user):
-        task.viewer_role = LEAD  # type: ignore[attr-defined]
         return task
     role = project_role(user, task.project_id)
     if role is None:
         raise NotFound("task not found")
-    task.viewer_role = role  # type: ignore[attr-defined]
     if role == LEAD or annotate:
         return task
     touched = (
@@ -185,10 +180,3 @@ class CanCreateProject(BasePermission):
         if request.method == "POST":
             return can_create_project(request.user)
         return True
-
-
-def lead_filter(user: Any) -> Q:
-    """A Q on ``project`` matching projects the user leads (everything for staff)."""
-    if _is_staff(user):
-        return Q()
-    return Q(project__memberships__user_id=user.pk, project__memberships__role=Role.LEAD)

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from labeling import annotating, assignment
 from labeling import serializers as s
-from labeling.exceptions import InvalidInput
+from labeling.exceptions import InvalidInput, NotFound
 from labeling.filters import (
     AnnotationFilter,
     DocumentFilter,
@@ -149,7 +149,10 @@ class MemberListView(generics.ListAPIView):
         project = access_project(request.user, project_id, role=LEAD)
         data = s.MemberCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership, created = add_member(project=project, **data.validated_data)
+        try:
+            membership, created = add_member(project=project, **data.validated_data)
+        except NotFound as exc:  # an unknown username is a bad request body, not a missing URL
+            raise InvalidInput(exc.message, field="username") from exc
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.MembershipSerializer(membership).data, status=code)
 
