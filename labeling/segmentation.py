@@ -64,9 +64,12 @@ def _words(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-# A run of terminators, then closing quotes/brackets, then whitespace (not consumed).
+# A whole run of terminators, then closing quotes/brackets, then whitespace (not
+# consumed). The lookbehind and possessive quantifiers keep this linear on inputs such as
+# a million dots: a match can only start where a run starts, and never backtracks.
 _CANDIDATE_RE = re.compile(
-    "([" + re.escape(_TERMINATORS) + "]+)[" + re.escape(_CLOSERS) + r"]*(?=\s)"
+    "(?<![" + re.escape(_TERMINATORS) + "])"
+    "([" + re.escape(_TERMINATORS) + "]++)[" + re.escape(_CLOSERS) + r"]*+(?=\s)"
 )
 
 # Titles and Latin abbreviations that precede something: never a sentence end.

@@ -497,3 +497,20 @@ def test_large_document_is_fast_enough():
     elapsed = time.perf_counter() - t0
     assert len(spans) > 4000
     assert elapsed < 1.0, elapsed  # i.e. < 1 ms per KB even on a slow CI machine
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [".", "." * 999 + "”", "a.", ". ", "?” A ", "U.S. ", "… A ", "Mr. ", "(", " "],
+    ids=repr,
+)
+def test_adversarial_input_is_linear(unit):
+    """No regex backtracking blow-up: 200,000 characters of a nasty pattern are quick."""
+    import time
+
+    text = "x. " + unit * (200_000 // len(unit))
+    t0 = time.perf_counter()
+    spans = split_sentences(text)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0, elapsed  # ~0.2 s when linear; minutes when quadratic
+    assert_contract(text, spans)
