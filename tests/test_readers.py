@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labeling.readers import (
     FIELDS,
@@ -532,3 +536,41 @@ def test_metadata_is_a_fresh_dict():
     record = parse_record({"text": "x", "metadata": meta}, line=1)
     meta["a"] = 2
     assert record.metadata == {"a": 1}
+
+
+# --- round trips with hypothesis ------------------------------------------------------------
+
+_texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=60,
+).filter(lambda t: t.strip())
+_titles = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+_records = st.lists(st.tuples(_titles, _texts), min_size=1, max_size=8)
+
+
+def _expected(title: str, text: str) -> DocumentRecord:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    title = " ".join(title.split())
+    [derived] = read_jsonl(jsonl({"text": text}))
+    return DocumentRecord(title=title or derived.title, text=text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_records)
+def test_csv_round_trip_with_any_quoting(rows):
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(["title", "text"])
+    writer.writerows(rows)
+    records = read_csv(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+    assert records == [_expected(title, text) for title, text in rows]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_records, st.booleans())
+def test_jsonl_round_trip(rows, ensure_ascii):
+    data = "\n".join(
+        json.dumps({"title": t, "text": x}, ensure_ascii=ensure_ascii) for t, x in rows
+    ).encode("utf-8")
+    assert read_jsonl(data) == [_expected(title, text) for title, text in rows]
