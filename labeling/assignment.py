@@ -185,7 +185,7 @@ def _windows(cursor: Cursor | None) -> list[Q]:
     if cursor is None:
         return [Q()]
     return [
-        Q(document_id=cursor.document_id, position__gt=cursor.position),
+        Q(document_id=cursor.document_id, position__gte=cursor.position),
         Q(document_id__gt=cursor.document_id),
         Q(),
     ]
