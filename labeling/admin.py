@@ -153,6 +153,24 @@ class LabelingAdminSite(admin.AdminSite):
 
         return admin_views.site_urls(self) + super().get_urls()
 
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The index lists the user's projects with a link per task kind to annotate."""
+        access = access_for(request)
+        projects = Project.objects.prefetch_related("schemas").order_by("name", "id")
+        if not access.is_staff:
+            projects = projects.filter(pk__in=access.member_projects)
+        rows = [
+            {
+                "project": p,
+                "leads": access.leads(p.pk),
+                "kinds": [
+                    s.kind for s in sorted(p.schemas.all(), key=lambda s: s.kind) if s.enabled
+                ],
+            }
+            for p in projects[:50]
+        ]
+        return super().index(request, {**(extra_context or {}), "lb_projects": rows})
+
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         """Add the user's role so templates can show the right navigation."""
         context = super().each_context(request)

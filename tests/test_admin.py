@@ -382,7 +382,8 @@ def test_adjudication_page_records_who_decided_and_how(client, world) -> None:
     url = reverse("admin:labeling_adjudicate", args=[task.pk])
     page = client.get(url)
     assert page.status_code == 200
-    assert b"ann1" in page.content and b"ann2" in page.content
+    assert b"ann1" in page.content
+    assert b"ann2" in page.content
     response = client.post(url, {"choice": f"annotation:{pick.pk}", "note": ""})
     assert response.status_code == 302
     gold = GoldLabel.objects.get(task=task)

@@ -27,11 +27,16 @@ SELECT_JS = """
   const box = document.querySelector('#lb-text');
   const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
   let full = '', nodes = [];
-  while (walker.nextNode()) { nodes.push([walker.currentNode, full.length]); full += walker.currentNode.data; }
+  while (walker.nextNode()) {
+    nodes.push([walker.currentNode, full.length]);
+    full += walker.currentNode.data;
+  }
   let at = -1;
   for (let i = 0; i <= nth; i++) at = full.indexOf(needle, at + 1);
   const point = (offset) => {
-    for (const [node, start] of nodes) if (offset < start + node.data.length) return [node, offset - start];
+    for (const [node, start] of nodes) {
+      if (offset < start + node.data.length) return [node, offset - start];
+    }
   };
   const rect = (offset) => {
     const [node, o] = point(offset);

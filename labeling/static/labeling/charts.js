@@ -41,7 +41,7 @@ function blue(t) {
 export function alphaOverTime(container, points) {
   const pts = points.filter((p) => p.alpha !== null && p.alpha !== undefined);
   if (!pts.length) return none(container, "No finished run with a defined alpha yet.");
-  const W = 560, H = 260, L = 44, R = 16, T = 14, B = 40;
+  const W = Math.max(360, container.clientWidth || 560), H = 280, L = 44, R = 16, T = 14, B = 40;
   const lows = pts.map((p) => (p.alpha_ci95 ? p.alpha_ci95[0] : p.alpha));
   const yMin = Math.min(0, Math.floor(Math.min(...lows) * 10) / 10);
   const yMax = 1;
@@ -163,7 +163,7 @@ export function confusionHeatmap(container, coincidence, label = "Coincidence ma
 /** Horizontal bars for values in [-1, 1], zero marked. */
 export function bars(container, items, label) {
   if (!items.length) return none(container, "Not enough data yet.");
-  const W = 520, rowH = 28, L = Math.min(160, 16 + Math.max(...items.map((d) => d.label.length)) * 7), R = 50, T = 8;
+  const W = Math.max(320, container.clientWidth || 520), rowH = 30, L = Math.min(160, 16 + Math.max(...items.map((d) => d.label.length)) * 7), R = 50, T = 8;
   const H = T + items.length * rowH + 24;
   const s = root(container, W, H, label);
   const lo = Math.min(0, ...items.map((d) => d.value ?? 0));

@@ -119,12 +119,12 @@ async function refreshProgress() {
     if (!row) return;
     const total = row.done + row.remaining + (row.skipped || 0);
     const pct = total ? Math.round((100 * row.done) / total) : 0;
-    box.replaceChildren(
+    box.replaceChildren(...[
       el("div", { class: "lb-stat" }, el("span", {}, "Done"), el("b", { "data-testid": "done" }, row.done)),
       el("div", { class: "lb-stat" }, el("span", {}, "Remaining"), el("b", { "data-testid": "remaining" }, row.remaining)),
       row.skipped ? el("div", { class: "lb-stat lb-muted" }, el("span", {}, "Skipped"), el("span", {}, row.skipped)) : null,
       el("div", { class: "lb-progress", title: `${pct}%` }, el("span", { style: `width:${pct}%` })),
-    );
+    ].filter(Boolean));
   } catch {
     box.replaceChildren(el("span", { class: "lb-muted" }, "Progress is not available right now."));
   }
