@@ -72,7 +72,8 @@ def test_skipped_task_is_not_offered_again_and_frees_its_slot(people) -> None:
     skip_task(user=people[0], task=held.task)
     assert next_task(user=people[0], project=project, kind="verifiability") is None
     other = next_task(user=people[1], project=project, kind="verifiability")
-    assert other is not None and other.task_id == held.task_id
+    assert other is not None
+    assert other.task_id == held.task_id
     assert Task.objects.get(pk=held.task_id).n_assigned == 1
 
 
@@ -95,7 +96,8 @@ def test_next_task_releases_expired_leases_lazily(people) -> None:
     held = next_task(user=people[0], project=project, kind="verifiability")
     expire(held)
     other = next_task(user=people[1], project=project, kind="verifiability")
-    assert other is not None and other.task_id == held.task_id
+    assert other is not None
+    assert other.task_id == held.task_id
     assert Task.objects.get(pk=held.task_id).n_assigned == 1
 
 
@@ -105,7 +107,8 @@ def test_expired_task_may_be_offered_again_to_the_same_annotator(people) -> None
     held = next_task(user=people[0], project=project, kind="verifiability")
     expire(held)
     again = next_task(user=people[0], project=project, kind="verifiability")
-    assert again.pk == held.pk and again.status == AssignmentStatus.ACTIVE
+    assert again.pk == held.pk
+    assert again.status == AssignmentStatus.ACTIVE
     assert again.expires_at > timezone.now()
     assert Task.objects.get(pk=held.task_id).n_assigned == 1
 
@@ -225,7 +228,8 @@ def test_next_task_payload_carries_neighbours_schema_and_lease(people) -> None:
     assert [s["text"] for s in body["previous"]] == ["S1.", "S2."]
     assert [s["text"] for s in body["next"]] == ["S4.", "S5."]
     assert body["schema"]["labels"] == ["verifiable", "unverifiable", "not_a_claim"]
-    assert body["lease"]["status"] == "active" and body["annotation"] is None
+    assert body["lease"]["status"] == "active"
+    assert body["annotation"] is None
     assert body["document"]["title"] == "Doc 0"
 
 
