@@ -10,7 +10,7 @@ RSS, then once more under ``tracemalloc`` for the peak of traced (Python + numpy
 memory. Goal: under 15 s. Part (a), the kernels alone, is ``agreement_kernels_bench.py``.
 
     .venv/bin/python bench/agreement_bench.py [--tasks 200000] [--annotators 5]
-        [--engines sqlite,postgres] [--draws 1000]
+        [--engines sqlite,postgres] [--draws 1000] [--reuse]
 """
 
 from __future__ import annotations
@@ -134,7 +134,11 @@ def populate(engine: str, n_tasks: int, n_annotators: int) -> dict:
                 )
         annotations_s = time.perf_counter() - t_ann
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE" if engine == "postgres" else "PRAGMA optimize")
+        if engine == "postgres":
+            cursor.execute("VACUUM ANALYZE")
+        else:  # start the job from the main file, not from a 100 MB write-ahead log
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute("ANALYZE")
     return {
         "project_id": project.pk,
         "url": url,
@@ -154,8 +158,9 @@ def run_job(url: str, project_id: int, trace: bool) -> dict:
     django.setup()
     from bench._django import peak_rss_mb
     from labeling.agreement_runs import execute_agreement_run
-    from labeling.models import AgreementRun
+    from labeling.models import AgreementRun, Project
 
+    project_id = project_id or Project.objects.get(name="bench").pk
     rss_before = peak_rss_mb()
     run = AgreementRun.objects.create(project_id=project_id, kind="verifiability")
     t0 = time.perf_counter()
@@ -198,6 +203,9 @@ def main() -> None:
     parser.add_argument("--job", default="")
     parser.add_argument("--project", type=int, default=0)
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="run the job on the databases of an earlier run"
+    )
     args = parser.parse_args()
     if args.populate:
         print(json.dumps(populate(args.populate, args.tasks, args.annotators)))
@@ -212,9 +220,22 @@ def main() -> None:
     )
     env = {"LABELING_BOOTSTRAP_DRAWS": str(args.draws)}
     for engine in args.engines.split(","):
-        data = _child(
-            "--populate", engine, "--tasks", str(args.tasks), "--annotators", str(args.annotators)
-        )
+        if args.reuse:
+            url = (
+                f"sqlite:////tmp/{DB_NAME}.sqlite3"
+                if engine == "sqlite"
+                else f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+            )
+            data = {"url": url, "project_id": 0, "populate_s": "-", "insert_annotations_s": "-"}
+        else:
+            data = _child(
+                "--populate",
+                engine,
+                "--tasks",
+                str(args.tasks),
+                "--annotators",
+                str(args.annotators),
+            )
         job = _child("--job", data["url"], "--project", str(data["project_id"]), env=env)
         traced = _child(
             "--job", data["url"], "--project", str(data["project_id"]), "--trace", env=env
