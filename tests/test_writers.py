@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labeling.writers import (
     CONTENT_TYPES,
@@ -212,6 +214,17 @@ def test_jsonl_nan_agreement_becomes_null_and_datetimes_are_iso():
     assert out["annotations"][0]["updated_at"] == "2026-01-02T03:04:00+00:00"
 
 
+def test_jsonl_matches_the_public_json_encoder_and_refuses_nan():
+    public = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    expected = "".join(public.encode(r) + "\n" for r in RECORDS).encode("utf-8")
+    assert join(write_jsonl(RECORDS)) == expected
+    bad = dict(RECORDS[0], gold={"label": "x", "score": float("nan")})
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        join(write_jsonl([bad]))
+    with pytest.raises(TypeError, match="cannot write object"):
+        join(write_jsonl([dict(RECORDS[0], gold={"label": object()})]))
+
+
 def test_jsonl_empty_input_is_an_empty_file():
     assert join(write_jsonl([])) == b""
 
@@ -249,6 +262,39 @@ def test_csv_rfc4180_quoting():
     assert ",plain," in data  # unquoted when nothing needs quoting
     assert data.endswith("\r\n")
     assert data.count("\r\n") == 2  # header and the one record; the inner \n stays LF
+
+
+def reference_csv(records) -> bytes:
+    """What the standard csv module writes for the same cells (RFC 4180, CRLF)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(FIELDS)
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
+    for record in records:
+        row = []
+        for field in FIELDS:
+            value = record.get(field)
+            if field in NESTED:
+                value = "" if value is None else json.dumps(value, **compact)
+            row.append("" if value is None else value)
+        writer.writerow(row)
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_csv_is_byte_identical_to_the_csv_module():
+    assert join(write_csv(RECORDS)) == reference_csv(RECORDS)
+
+
+@given(texts=st.lists(st.text(), min_size=1, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_csv_quoting_matches_the_csv_module_on_any_text(texts):
+    records = [
+        dict(RECORDS[i % 3], sentence_text=t, document_title=t[::-1]) for i, t in enumerate(texts)
+    ]
+    data = join(write_csv(records))
+    assert data == reference_csv(records)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert [row[FIELDS.index("sentence_text")] for row in rows[1:]] == texts
 
 
 def test_csv_round_trip_with_pandas():
