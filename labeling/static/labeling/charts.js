@@ -48,7 +48,7 @@ export function alphaOverTime(container, points) {
   const s = root(container, W, H, "Krippendorff's alpha over runs");
   const x = (i) => L + (pts.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (pts.length - 1));
   const y = (v) => T + ((yMax - v) * (H - T - B)) / (yMax - yMin);
-  for (let v = yMin; v <= yMax + 1e-9; v += 0.2) {
+  for (let v = Math.ceil(yMin / 0.2 - 1e-9) * 0.2; v <= yMax + 1e-9; v += 0.2) {
     s.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }));
     s.append(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, v.toFixed(1)));
   }
@@ -95,7 +95,7 @@ export function heatmap(container, { rows, cols, cell, color, label, rowTitle, c
   const size = Math.max(30, Math.min(56, Math.floor(420 / Math.max(rows.length, cols.length))));
   const labelW = Math.min(140, 12 + Math.max(...rows.map((r) => r.length)) * 7);
   const labelH = Math.min(110, 16 + Math.max(...cols.map((c) => c.length)) * 5);
-  const W = labelW + cols.length * size + 10, H = labelH + rows.length * size + 24;
+  const W = labelW + cols.length * size + Math.round(labelH * 0.8) + 10, H = labelH + rows.length * size + 24;
   const s = root(container, W, H, label);
   cols.forEach((c, j) => {
     const tx = labelW + j * size + size / 2, ty = labelH - 6;

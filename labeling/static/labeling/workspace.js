@@ -352,7 +352,7 @@ function renderSelectionInfo() {
 function setBusy(busy) {
   state.busy = busy;
   root.classList.toggle("lb-busy", busy);
-  root.querySelectorAll("button[data-act]").forEach((b) => { b.disabled = busy; });
+  root.querySelectorAll("button[data-act]").forEach((b) => { b.disabled = busy || b.dataset.off === "1"; });
 }
 
 function flash(cls, text, errors) {
@@ -468,7 +468,7 @@ function render() {
   const actions = el("div", { class: "lb-actions" },
     el("button", { type: "button", class: "lb-btn lb-btn-primary", "data-act": "submit", onclick: submit },
       el("kbd", {}, "Enter"), state.editing ? " Save change" : " Submit & next"),
-    el("button", { type: "button", class: "lb-btn", "data-act": "skip", onclick: skip, disabled: state.editing }, el("kbd", {}, "S"), " Skip"),
+    el("button", { type: "button", class: "lb-btn", "data-act": "skip", onclick: skip, disabled: state.editing, "data-off": state.editing ? "1" : null }, el("kbd", {}, "S"), " Skip"),
     el("button", { type: "button", class: "lb-btn", "data-act": "back", onclick: back }, el("kbd", {}, "Z"), " Previous"),
     state.editing ? el("button", { type: "button", class: "lb-btn", "data-act": "next", onclick: loadNext }, el("kbd", {}, "N"), " Back to the queue") : null,
     el("span", { class: "lb-spacer" }),
