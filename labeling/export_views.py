@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.exceptions import Conflict, Forbidden, InvalidInput, NotFound
+from labeling.exceptions import Conflict, InvalidInput, NotFound
 from labeling.exporting import (
     PARAMS,
     access_export,
@@ -34,7 +34,7 @@ from labeling.gold import (
     estimate_annotator_accuracy,
 )
 from labeling.models import Export, GoldLabel, GoldMethod, JobStatus, Kind
-from labeling.permissions import LEAD, access_project, access_task, is_lead
+from labeling.permissions import LEAD, access_project, access_task
 from labeling.writers import CONTENT_TYPES, FORMATS
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
@@ -290,8 +290,7 @@ class TaskGoldView(APIView):
 
     def _task(self, request: Request, task_id: int) -> Any:
         task = access_task(request.user, task_id)
-        if not is_lead(request.user, task.project):
-            raise Forbidden("only a lead of this project may see or decide gold labels")
+        access_project(request.user, task.project_id, role=LEAD)  # 403 for annotators
         return task
 
     @extend_schema(responses={200: GoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
