@@ -156,6 +156,7 @@ class ProjectExportsView(GenericAPIView):
     """A project's export jobs (GET) and starting one that writes a file (POST)."""
 
     serializer_class = ExportSerializer
+    queryset = Export.objects.none()  # for the schema; requests use the project's exports
     content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(responses={200: ExportSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND})

@@ -1,0 +1,113 @@
+"""Export a project's dataset to a file, or to a folder of per-split files with a dataset card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from labeling.exceptions import InvalidInput
+from labeling.exporting import (
+    count_tasks,
+    parse_export_params,
+    write_export_file,
+    write_export_folder,
+)
+from labeling.models import Project
+from labeling.writers import FILE_EXTENSIONS, FORMATS
+
+# Command-line option → export parameter (the same names and checks as the API).
+FILTER_OPTIONS = {
+    "kind": "kind",
+    "min_agreement": "min_agreement",
+    "updated_from": "updated_from",
+    "updated_to": "updated_to",
+    "annotator": "annotator",
+    "split": "split",
+    "splits": "splits",
+    "seed": "seed",
+}
+EXTENSION_FORMATS = {ext: fmt for fmt, ext in FILE_EXTENSIONS.items()}
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a project's labelled dataset. OUTPUT ending in .jsonl/.csv/.parquet is one "
+        "file (with a split column); any other OUTPUT is a folder that gets one file per "
+        "split (train/dev/test) and a dataset card README.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("project", help="Project id or exact name.")
+        parser.add_argument("output", type=Path, help="A .jsonl/.csv/.parquet file, or a folder.")
+        parser.add_argument(
+            "--format", choices=FORMATS, default=None, help="Default: from the file name, or jsonl."
+        )
+        parser.add_argument("--kind", help="attribution, verifiability or stance (default: all).")
+        parser.add_argument("--min-agreement", help="Only tasks with per-item agreement >= this.")
+        parser.add_argument("--only-adjudicated", action="store_true")
+        parser.add_argument("--updated-from", help="ISO date or datetime (inclusive).")
+        parser.add_argument("--updated-to", help="ISO date (whole day) or datetime (inclusive).")
+        parser.add_argument("--annotator", help="Username or pseudonym: tasks they labelled.")
+        parser.add_argument("--split", help="Only this split.")
+        parser.add_argument("--splits", help="Ratios, e.g. train:0.8,dev:0.1,test:0.1.")
+        parser.add_argument("--seed", help="Seed of the document-level split (default 0).")
+        parser.add_argument(
+            "--reveal-annotators",
+            action="store_true",
+            help="Write real usernames instead of pseudonyms.",
+        )
+
+    def handle(self, *args: Any, project: str, output: Path, **options: Any) -> None:
+        target = _find_project(project)
+        as_file = output.suffix in EXTENSION_FORMATS
+        fmt = options["format"] or (EXTENSION_FORMATS[output.suffix] if as_file else "jsonl")
+        if as_file and EXTENSION_FORMATS[output.suffix] != fmt:
+            raise CommandError(f"--format {fmt} does not match the file name {output.name}")
+        params = {
+            param: str(options[option])
+            for option, param in FILTER_OPTIONS.items()
+            if options.get(option) is not None
+        }
+        params["format"] = fmt
+        if options["only_adjudicated"]:
+            params["only_adjudicated"] = "true"
+        if options["reveal_annotators"]:
+            params["reveal_annotators"] = "true"
+        try:
+            fmt, export_options = parse_export_params(target, params)
+        except InvalidInput as exc:
+            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+
+        total = count_tasks(target, export_options)
+        bar = tqdm(
+            total=total, unit="task", disable=options.get("verbosity", 1) == 0, mininterval=0.5
+        )
+
+        seen = {"n": 0}
+
+        def progress(n: int) -> None:
+            seen["n"] = n
+            if n - bar.n >= 1000:  # tqdm calls are cheap, but not free per record
+                bar.update(n - bar.n)
+
+        if as_file:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            write_export_file(target, fmt, export_options, output, progress=progress)
+            where = str(output)
+        else:
+            written = write_export_folder(target, fmt, export_options, output, progress=progress)
+            where = f"{output}/ ({', '.join(path.name for path in written.values())})"
+        bar.update(seen["n"] - bar.n)
+        bar.close()
+        self.stdout.write(self.style.SUCCESS(f"{seen['n']} records written to {where}"))
+
+
+def _find_project(ref: str) -> Project:
+    project = Project.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    project = project or Project.objects.filter(name=ref).first()
+    if project is None:
+        raise CommandError(f"unknown project {ref!r}: give an existing project's id or name")
+    return project
