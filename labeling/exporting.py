@@ -575,6 +575,23 @@ def _card_context(project: Project) -> dict[str, Any]:
     return {"label_sets": label_sets, "levels": levels, "targets": targets, "agreement": agreement}
 
 
+CARD_DEFINITIONS = (
+    "## How values are computed",
+    "",
+    "- `annotator`: a pseudonym per project (HMAC-SHA256 of the user id keyed with the "
+    "server's secret), unless the export was made with `reveal_annotators`.",
+    "- `gold_method`: `adjudicated` (decided by a lead; never overwritten by aggregation, "
+    "`gold_confidence` null) beats `majority` (plurality vote, ties left undecided; "
+    "confidence = winning share) and `dawid_skene` (confidence = posterior probability). "
+    "Attribution gold by majority: the majority of annotators says whether there is an "
+    "attribution, then the triples marked identically by more than half are kept.",
+    "- `agreement`: share of the item's annotators who gave the most common value "
+    "(attribution: exactly the same triples); null with fewer than two annotations.",
+    "- `bio`: the gold triples as BIO tags over `tokens` (null without gold).",
+    "",
+)
+
+
 def dataset_card(
     project: Project,
     fmt: str,
@@ -600,19 +617,31 @@ def dataset_card(
         **_card_context(project),
     )
     if split_files:
+        # The writer's card describes one data file; a folder has one file per split.
+        card = card.replace(
+            "The split is a column, `split`, of the one data file.",
+            "Each split is its own file (below); every record also has the `split` column.",
+        )
+        loading = card.find("## Loading")
+        if loading >= 0:
+            card = card[:loading]
         loader = "json" if fmt == "jsonl" else fmt
         files = ", ".join(f'"{s}": "{name}"' for s, name in split_files.items())
         card += "\n".join(
             [
+                *CARD_DEFINITIONS,
                 "## Files",
                 "",
-                "One data file per split (every file has the `split` column too):",
+                *(f"- `{name}`: the {split} split" for split, name in split_files.items()),
                 "",
-                *(f"- `{name}`: {split}" for split, name in split_files.items()),
+                "## Loading",
                 "",
                 "```python",
                 "from datasets import load_dataset",
                 "",
+                "# this folder (dev is loaded as the validation split):",
+                'ds = load_dataset("path/to/this/folder")',
+                "# or naming the files:",
                 f"ds = load_dataset({loader!r}, data_files={{{files}}})",
                 "```",
                 "",
