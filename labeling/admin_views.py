@@ -23,7 +23,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 
-from labeling.admin import access_for
+from labeling.admin_site import access_for
 from labeling.exceptions import DomainError
 from labeling.models import (
     AgreementRun,

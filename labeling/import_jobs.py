@@ -60,7 +60,10 @@ def run_import_job(job_id: int) -> None:
             data = fh.read()
         records = read_records(data, format=job.format, filename=job.filename)
     except ReadError as exc:
-        _finish(job_id, JobStatus.FAILED, errors=[e.__dict__ for e in exc.errors])
+        errors = [e.__dict__ for e in exc.errors]
+        if exc.omitted:
+            errors.append({"line": 0, "field": "", "message": f"and {exc.omitted} more errors"})
+        _finish(job_id, JobStatus.FAILED, errors=errors)
         return
 
     def progress(done: int, total: int) -> None:

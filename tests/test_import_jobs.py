@@ -60,3 +60,13 @@ def test_finished_job_is_not_run_twice():
     run_import_job(job.pk)
     assert Document.objects.count() == 1
     run_import_job(10**9)  # a deleted job is tolerated
+
+
+def test_more_than_a_hundred_errors_are_counted_not_dropped():
+    project = make_project()
+    data = b"".join(b"not json\n" for _ in range(150))
+    job = start_import(project=project, data=data, filename="many.jsonl")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert len(job.errors) == 101
+    assert job.errors[-1]["message"] == "and 50 more errors"
