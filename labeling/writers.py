@@ -466,7 +466,7 @@ _FIELD_DOCS: dict[str, str] = {
     "split": "train/dev/test split, assigned per document",
     "annotations": "every annotation: `annotator`, `value`, `lead_time_ms`, `updated_at`",
     "gold": "the accepted value, null if none",
-    "gold_method": "how the gold value was decided (adjudicated, majority vote, Dawid-Skene)",
+    "gold_method": "how the gold value was decided: `adjudicated`, `majority`, `dawid_skene`",
     "gold_confidence": "confidence of an aggregated gold value (0-1)",
     "agreement": "per-item agreement among the annotators (0-1), null with fewer than two",
     "tokens": "attribution only: token offsets `[start, end]` in document coordinates",

@@ -106,7 +106,7 @@ def make_record(i: int) -> dict:
             for name in ("alice", "zoë")
         ]
         base["gold"] = value
-        base["gold_method"] = "majority_vote" if i % 2 else "adjudicated"
+        base["gold_method"] = "majority" if i % 2 else "adjudicated"
         base["gold_confidence"] = 1.0 if i % 2 == 0 else 0.5 + (i % 7) / 20
         base["agreement"] = 1.0
     return base
@@ -457,7 +457,7 @@ def small_records(n: int):
                  "updated_at": "2026-11-24T20:00:00+00:00"},
             ],
             "gold": {"label": "verifiable"},
-            "gold_method": "majority_vote",
+            "gold_method": "majority",
             "gold_confidence": 1.0,
             "agreement": None,
             "tokens": None,
@@ -556,7 +556,7 @@ def card_kwargs(**overrides):
             "verifiability": {"alpha": 0.7123, "alpha_ci95": [0.65, 0.77], "n_items": 100},
             "stance": {"alpha": None, "percent_agreement": 0.8},
         },
-        "gold_methods": {"verifiability": {"majority_vote": 90, "adjudicated": 10}},
+        "gold_methods": {"verifiability": {"majority": 90, "adjudicated": 10}},
         "split_ratios": {"train": 0.8, "dev": 0.1, "test": 0.1},
         "split_seed": 13,
         "filters": {"kind": ["verifiability", "stance"]},
@@ -588,7 +588,7 @@ def test_dataset_card_content():
     assert "| stance | – | – | – | 0.800 |" in card
     assert "`verifiable`, `unverifiable`, `not_a_claim`; level nominal" in card
     assert "targets `Ukrainian government`" in card
-    assert "majority_vote: 90, adjudicated: 10" in card
+    assert "majority: 90, adjudicated: 10" in card
     assert 'load_dataset("parquet", data_files="export.parquet", split="train")' in card
     for field in FIELDS:
         assert f"| `{field}` |" in card
