@@ -89,20 +89,28 @@ def submit_annotation(
     clean = validate_annotation_value(task, value)
     now = timezone.now()
     with transaction.atomic():
-        existing = (
-            Annotation.objects.select_for_update()
-            .filter(task_id=task.pk, annotator_id=user.pk)
-            .first()
-        )
-        if existing is not None:
-            return SubmitResult(_edit(existing, clean, lead_time, now), created=False)
-        assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
-        _claim_for_submit(assignment, task, now)
-        assert assignment is not None  # _claim_for_submit raised otherwise
-        if lead_time is None:
-            lead_time = min(
-                int((now - assignment.leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS
+        # Fast path: holding an active lease means there is no annotation yet; whoever
+        # moves the assignment out of ``active`` owns its slot, so we keep it here.
+        claimed = Assignment.objects.filter(
+            task_id=task.pk, annotator_id=user.pk, status=AssignmentStatus.ACTIVE
+        ).update(status=AssignmentStatus.SUBMITTED, finished_at=now)
+        if not claimed:
+            existing = (
+                Annotation.objects.select_for_update()
+                .filter(task_id=task.pk, annotator_id=user.pk)
+                .first()
             )
+            if existing is not None:
+                return SubmitResult(_edit(existing, clean, lead_time, now), created=False)
+            assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
+            _retake_for_submit(assignment, task, now)
+        if lead_time is None:
+            leased_at = (
+                Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk)
+                .values_list("leased_at", flat=True)
+                .get()
+            )
+            lead_time = min(int((now - leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS)
         Task.objects.filter(pk=task.pk).update(n_submitted=F("n_submitted") + 1)
         annotation = Annotation.objects.create(
             task_id=task.pk, annotator_id=user.pk, value=clean, lead_time_ms=max(lead_time, 0)
@@ -110,20 +118,14 @@ def submit_annotation(
     return SubmitResult(annotation, created=True)
 
 
-def _claim_for_submit(assignment: Assignment | None, task: Task, now: Any) -> None:
-    """Move the annotator's assignment to submitted, keeping or re-taking its slot."""
+def _retake_for_submit(assignment: Assignment | None, task: Task, now: Any) -> None:
+    """Submit without an active lease: re-take a slot after expiry, or refuse clearly."""
     if assignment is None:
         raise Forbidden("you do not hold this task: get a task from next-task before annotating it")
     if assignment.status == AssignmentStatus.SKIPPED:
         raise Conflict("you skipped this task; it can no longer be annotated by you")
-    if assignment.status == AssignmentStatus.SUBMITTED:
-        raise Conflict("this task was already submitted; send the edit again")
-    # Whoever moves the assignment out of ``active`` owns its slot: we keep it here.
-    kept = Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.ACTIVE).update(
-        status=AssignmentStatus.SUBMITTED, finished_at=now
-    )
-    if kept:
-        return
+    if assignment.status != AssignmentStatus.EXPIRED:
+        raise Conflict("this task changed meanwhile; send the annotation again")
     # The lease expired and its slot went back to the pool: take one again if any is left.
     if not take_slot(task.pk):
         raise Conflict(
@@ -131,7 +133,7 @@ def _claim_for_submit(assignment: Assignment | None, task: Task, now: Any) -> No
             "ask next-task for a new one",
             code="lease_expired",
         )
-    Assignment.objects.filter(pk=assignment.pk).update(
+    Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.EXPIRED).update(
         status=AssignmentStatus.SUBMITTED, finished_at=now
     )
 

@@ -111,6 +111,8 @@ def release_expired_leases(
         qs = qs.filter(task__project_id=project_id)
     if kind is not None:
         qs = qs.filter(task__kind=kind)
+    if not qs.exists():  # the common case: no transaction, one index probe
+        return 0
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -171,7 +173,14 @@ def _candidates(
     mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=user.pk).exclude(
         status=AssignmentStatus.EXPIRED
     )
-    qs = Task.objects.filter(where, project=project, kind=kind, is_open=True).filter(~Exists(mine))
+    mine_expired = Assignment.objects.filter(
+        task_id=OuterRef("pk"), annotator_id=user.pk, status=AssignmentStatus.EXPIRED
+    )
+    qs = (
+        Task.objects.filter(where, project=project, kind=kind, is_open=True)
+        .filter(~Exists(mine))
+        .annotate(mine_expired=Exists(mine_expired))
+    )
     if target is not None:
         qs = qs.filter(target=target)
     qs = qs.order_by("document_id", "position", "target")
@@ -229,6 +238,15 @@ def next_task(*, user: Any, project: Project, kind: Any, target: Any = None) -> 
     schema = enabled_schema(project, kind, target)
     target = target or None
     release_expired_leases(project_id=project.pk, kind=schema.kind, limit=LAZY_RELEASE_LIMIT)
+    leased = _lease(user, project, schema, target)
+    if leased is not None:
+        leased.schema = schema  # type: ignore[attr-defined]  # saves the payload a query
+    return leased
+
+
+def _lease(
+    user: Any, project: Project, schema: LabelSchema, target: str | None
+) -> Assignment | None:
     held, cursor = _held_or_cursor(user, project, schema.kind, target)
     if held is not None:
         return held
@@ -240,16 +258,14 @@ def next_task(*, user: Any, project: Project, kind: Any, target: Any = None) -> 
                 task = _find_and_take(user, project, schema, target, cursor)
                 if task is None:
                     return None
-                previous = Assignment.objects.filter(
-                    task_id=task.pk, annotator_id=user.pk, status=AssignmentStatus.EXPIRED
-                ).update(
-                    status=AssignmentStatus.ACTIVE,
-                    leased_at=now,
-                    expires_at=expires,
-                    finished_at=None,
-                )
-                if previous:
+                if task.mine_expired:  # type: ignore[attr-defined]
                     assignment = Assignment.objects.get(task_id=task.pk, annotator_id=user.pk)
+                    assignment.status = AssignmentStatus.ACTIVE
+                    assignment.leased_at, assignment.expires_at = now, expires
+                    assignment.finished_at = None
+                    assignment.save(
+                        update_fields=["status", "leased_at", "expires_at", "finished_at"]
+                    )
                 else:
                     assignment = Assignment.objects.create(
                         task_id=task.pk, annotator_id=user.pk, leased_at=now, expires_at=expires

@@ -278,10 +278,12 @@ def task_payload(
     project: Project,
     assignment: Assignment | None = None,
     schema: LabelSchema | None = None,
+    own_annotation: bool = True,
 ) -> dict[str, Any]:
     """The task as the annotator sees it: sentence, neighbours, schema, lease, own value.
 
-    Four queries at most; ``project`` must be loaded (its guidelines are shown).
+    Four queries at most; ``project`` must be loaded (its guidelines are shown). Pass
+    ``own_annotation=False`` when the caller knows there is none (a fresh lease).
     """
     task = (
         Task.objects.select_related("sentence", "document")
@@ -318,6 +320,8 @@ def task_payload(
         Annotation.objects.filter(task_id=task.pk, annotator_id=user.pk)
         .values("id", "value", "revision", "lead_time_ms", "updated_at")
         .first()
+        if own_annotation
+        else None
     )
     return {
         "id": task.pk,

@@ -273,8 +273,14 @@ class NextTaskView(APIView):
         held = assignment.next_task(user=request.user, project=project, kind=kind, target=target)
         if held is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        # A leased task has no annotation of this annotator yet (submitting ends the lease).
         body = s.task_payload(
-            task_id=held.task_id, user=request.user, project=project, assignment=held
+            task_id=held.task_id,
+            user=request.user,
+            project=project,
+            assignment=held,
+            schema=held.schema,
+            own_annotation=False,
         )
         return Response(body)
 

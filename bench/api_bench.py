@@ -1,0 +1,306 @@
+"""API benchmark: gunicorn on PostgreSQL, clients looping next-task + submit for a fixed time.
+
+Builds (with bulk SQL, not HTTP) a small and a large project of verifiability tasks in
+its own database, starts gunicorn, and for each project size and client count runs
+client processes with keep-alive connections doing ``GET next-task`` then
+``PUT annotation`` for ``--seconds``. Prints annotations/s, p50 and p99 latency per
+call, and the ratio of p50 latencies between the large and the small project.
+
+    .venv/bin/python bench/api_bench.py [--small 10000] [--large 1000000] [--clients 1,8]
+        [--seconds 15] [--workers 4] [--overlap 3] [--explain]
+
+Goals: >= 300 annotations/s with 8 clients, p99 < 50 ms, large/small p50 ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import ROOT, database_url, setup  # noqa: E402
+
+SENTENCES_PER_DOC = 50
+PORT = 8765
+
+
+def build_project(name: str, n_tasks: int, overlap: int, users: list) -> int:
+    """A verifiability project of ``n_tasks`` one-sentence tasks, built with bulk SQL."""
+    from django.db import connection
+
+    from labeling.models import Role
+    from labeling.projects import add_member, create_project
+    from labeling.segmentation import split_sentences
+
+    project = create_project(
+        name=name, annotators_per_item=overlap, schemas=[{"kind": "verifiability"}]
+    )
+    for user in users:
+        add_member(project=project, username=user.username, role=Role.ANNOTATOR)
+    text = " ".join(
+        f"Officials said on day {i} that the grain deal covers {i * 37} tonnes."
+        for i in range(SENTENCES_PER_DOC)
+    )
+    spans = split_sentences(text)
+    assert len(spans) == SENTENCES_PER_DOC, len(spans)
+    n_docs = -(-n_tasks // SENTENCES_PER_DOC)
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO labeling_document
+                (project_id, title, text, external_id, source_url, metadata, content_hash,
+                 created_at)
+            SELECT %s, 'Doc ' || g, %s, 'doc-' || g, '', '{}'::jsonb, md5(g::text), now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [project.pk, text, n_docs],
+        )
+        values = ",".join(
+            cur.mogrify("(%s, %s, %s, %s)", [i, s, e, text[s:e]]) for i, (s, e) in enumerate(spans)
+        )
+        cur.execute(
+            f"""
+            INSERT INTO labeling_sentence (document_id, position, start, "end", text)
+            SELECT d.id, s.position, s.start, s.stop, s.text
+            FROM labeling_document d
+            CROSS JOIN (VALUES {values}) AS s(position, start, stop, text)
+            WHERE d.project_id = %s
+            ORDER BY d.id, s.position
+            """,
+            [project.pk],
+        )
+        cur.execute(
+            """
+            INSERT INTO labeling_task
+                (project_id, sentence_id, document_id, position, kind, target, overlap,
+                 n_assigned, n_submitted, is_open, created_at)
+            SELECT %s, s.id, s.document_id, s.position, 'verifiability', '', %s, 0, 0, true, now()
+            FROM labeling_sentence s JOIN labeling_document d ON d.id = s.document_id
+            WHERE d.project_id = %s
+            ORDER BY s.document_id, s.position
+            LIMIT %s
+            """,
+            [project.pk, overlap, project.pk, n_tasks],
+        )
+        cur.execute("ANALYZE")
+    print(f"  built {name}: {n_tasks:,} tasks in {time.perf_counter() - t0:.1f} s", flush=True)
+    return project.pk
+
+
+def explain(project_id: int, user) -> str:
+    """EXPLAIN ANALYZE of the candidate query of the queue, for a user in the project."""
+    from django.db import connection
+
+    from labeling.assignment import _candidates
+    from labeling.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    from django.db.models import Q
+
+    qs = _candidates(user, project, "verifiability", "", Q(), lock=False)[:2]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
+def client_loop(token: str, project_id: int, seconds: float, warmup: float, out) -> None:
+    """One client: keep-alive next-task + submit until time is up; latencies in ms."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    body = json.dumps({"value": {"label": "verifiable"}, "lead_time_ms": 1000})
+    nxt: list[float] = []
+    put: list[float] = []
+    errors = 0
+    done = 0
+    t_start = time.perf_counter()
+    t_measure = t_start + warmup
+    t_end = t_measure + seconds
+    while True:
+        now = time.perf_counter()
+        if now >= t_end:
+            break
+        conn.request(
+            "GET", f"/api/projects/{project_id}/next-task/?kind=verifiability", headers=headers
+        )
+        r = conn.getresponse()
+        data = r.read()
+        t1 = time.perf_counter()
+        if r.status != 200:
+            errors += r.status != 204
+            if r.status == 204:
+                break
+            continue
+        task_id = json.loads(data)["id"]
+        conn.request("PUT", f"/api/tasks/{task_id}/annotation/", body=body, headers=headers)
+        r2 = conn.getresponse()
+        r2.read()
+        t2 = time.perf_counter()
+        if now >= t_measure:
+            nxt.append((t1 - now) * 1000)
+            put.append((t2 - t1) * 1000)
+            if r2.status == 200:
+                done += 1
+            else:
+                errors += 1
+    out.put({"next": nxt, "put": put, "done": done, "errors": errors})
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def run(tokens: list[str], project_id: int, clients: int, seconds: float) -> dict:
+    out: mp.Queue = mp.Queue()
+    warmup = 1.0
+    procs = [
+        mp.Process(target=client_loop, args=(tokens[i], project_id, seconds, warmup, out))
+        for i in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    nxt = [x for r in results for x in r["next"]]
+    put = [x for r in results for x in r["put"]]
+    return {
+        "ann_s": sum(r["done"] for r in results) / seconds,
+        "errors": sum(r["errors"] for r in results),
+        "next_p50": pct(nxt, 0.5),
+        "next_p99": pct(nxt, 0.99),
+        "put_p50": pct(put, 0.5),
+        "put_p99": pct(put, 0.99),
+        "all_p50": pct(nxt + put, 0.5),
+        "all_p99": pct(nxt + put, 0.99),
+    }
+
+
+def start_server(url: str, workers: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-not-for-production",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    cmd = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+            conn.request("GET", "/api/schema/")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--clients", default="1,8")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--overlap", type=int, default=3)
+    parser.add_argument("--database", default="labeling_bench")
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+    client_counts = [int(c) for c in args.clients.split(",")]
+
+    url = database_url("postgres", args.database)
+    setup(url)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    n_users = max(client_counts)
+    users = [get_user_model().objects.create_user(f"bench{i}") for i in range(n_users)]
+    tokens = [Token.objects.create(user=u).key for u in users]
+    sizes = {"small": args.small, "large": args.large}
+    print(f"building projects (overlap {args.overlap}) ...", flush=True)
+    projects = {k: build_project(k, n, args.overlap, users) for k, n in sizes.items()}
+    if args.explain:
+        for k, pid in projects.items():
+            print(f"EXPLAIN ANALYZE candidate query, {k} project:\n{explain(pid, users[0])}")
+    connection.close()
+
+    server = start_server(url, args.workers, args.threads)
+    print(
+        f"gunicorn: {args.workers} workers x {args.threads} thread(s), PostgreSQL, "
+        f"{args.seconds:.0f} s per run, {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    table: dict[tuple[str, int], dict] = {}
+    try:
+        for clients in client_counts:
+            for k in ("small", "large"):
+                r = run(tokens, projects[k], clients, args.seconds)
+                table[(k, clients)] = r
+                print(
+                    f"{k:>5} ({sizes[k]:>9,} tasks) {clients} client(s): "
+                    f"{r['ann_s']:7.1f} annotations/s | next-task p50 {r['next_p50']:6.2f} ms "
+                    f"p99 {r['next_p99']:6.2f} ms | submit p50 {r['put_p50']:6.2f} ms "
+                    f"p99 {r['put_p99']:6.2f} ms | all calls p50 {r['all_p50']:6.2f} ms "
+                    f"p99 {r['all_p99']:6.2f} ms | errors {r['errors']}",
+                    flush=True,
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    for clients in client_counts:
+        s, big = table[("small", clients)], table[("large", clients)]
+        print(
+            f"ratio large/small p50, {clients} client(s): next-task "
+            f"{big['next_p50'] / s['next_p50']:.2f}, submit {big['put_p50'] / s['put_p50']:.2f}, "
+            f"all calls {big['all_p50'] / s['all_p50']:.2f}"
+        )
+    # The over-assignment check the peers failed: never more than overlap per task.
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT t.id FROM labeling_task t JOIN labeling_assignment a ON a.task_id = t.id
+                WHERE a.status IN ('active', 'submitted')
+                GROUP BY t.id, t.overlap HAVING count(*) > t.overlap
+            ) AS over
+            """
+        )
+        over = cur.fetchone()[0]
+    print(f"tasks with more active+submitted assignments than their overlap: {over}")
+
+
+if __name__ == "__main__":
+    main()
