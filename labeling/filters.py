@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from labeling.models import Annotation, Document, Kind, Membership, Project, Role, Task
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a positive 64-bit integer, else 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -37,7 +49,7 @@ class DocumentFilter(django_filters.FilterSet):
 class TaskFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     target = django_filters.CharFilter()
-    document = django_filters.NumberFilter(field_name="document_id")
+    document = IdFilter(field_name="document_id")
     is_open = django_filters.BooleanFilter()
 
     class Meta:
@@ -48,9 +60,9 @@ class TaskFilter(django_filters.FilterSet):
 class AnnotationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="task__kind", choices=Kind.choices)
     target = django_filters.CharFilter(field_name="task__target")
-    document = django_filters.NumberFilter(field_name="task__document_id")
-    task = django_filters.NumberFilter(field_name="task_id")
-    annotator = django_filters.NumberFilter(field_name="annotator_id")
+    document = IdFilter(field_name="task__document_id")
+    task = IdFilter(field_name="task_id")
+    annotator = IdFilter(field_name="annotator_id")
     username = django_filters.CharFilter(field_name="annotator__username")
     updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -62,7 +74,7 @@ class AnnotationFilter(django_filters.FilterSet):
 class OwnAnnotationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="task__kind", choices=Kind.choices)
     target = django_filters.CharFilter(field_name="task__target")
-    document = django_filters.NumberFilter(field_name="task__document_id")
+    document = IdFilter(field_name="task__document_id")
 
     class Meta:
         model = Annotation

@@ -30,6 +30,20 @@ MEMBER = "member"
 LEAD = Role.LEAD.value
 
 
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: Any, what: str) -> int:
+    """A database id from a URL, or the usual 404 (ids out of range are simply missing)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise NotFound(f"{what} not found") from None
+    if not 0 < pk <= MAX_ID:
+        raise NotFound(f"{what} not found")
+    return pk
+
+
 def _is_staff(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
@@ -60,10 +74,7 @@ def access_project(user: Any, project_id: Any, *, role: str = MEMBER) -> Project
     The returned project carries ``viewer_role`` (the user's role; None for staff who
     are not members) so callers need no second query.
     """
-    try:
-        pid = int(project_id)
-    except (TypeError, ValueError):
-        raise NotFound("project not found") from None
+    pid = parse_id(project_id, "project")
     if not user.is_authenticated:
         raise NotFound("project not found")
     membership = (
@@ -90,10 +101,7 @@ def is_lead(user: Any, project: Project) -> bool:
 
 def access_document(user: Any, document_id: Any) -> Document:
     """A document of a project the user is a member of (staff: any)."""
-    try:
-        did = int(document_id)
-    except (TypeError, ValueError):
-        raise NotFound("document not found") from None
+    did = parse_id(document_id, "document")
     document = Document.objects.filter(pk=did).first()
     if document is None:
         raise NotFound("document not found")
@@ -109,10 +117,7 @@ def access_task(user: Any, task_id: Any, *, annotate: bool = False) -> Task:
     ``annotate=True`` any task of a project they belong to is returned, and the
     domain function decides (lease held, already annotated) with a clear message.
     """
-    try:
-        tid = int(task_id)
-    except (TypeError, ValueError):
-        raise NotFound("task not found") from None
+    tid = parse_id(task_id, "task")
     task = Task.objects.filter(pk=tid).select_related("project").first()
     if task is None or not user.is_authenticated:
         raise NotFound("task not found")
@@ -134,10 +139,7 @@ def access_task(user: Any, task_id: Any, *, annotate: bool = False) -> Task:
 
 def access_annotation(user: Any, annotation_id: Any) -> Annotation:
     """An annotation: its own annotator, a lead of its project, or staff; else 404."""
-    try:
-        aid = int(annotation_id)
-    except (TypeError, ValueError):
-        raise NotFound("annotation not found") from None
+    aid = parse_id(annotation_id, "annotation")
     annotation = (
         Annotation.objects.filter(pk=aid).select_related("task", "annotator").first()
         if user.is_authenticated

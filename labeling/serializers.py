@@ -137,6 +137,7 @@ DocumentsInSerializer = PolymorphicProxySerializer(
     component_name="DocumentsIn",
     serializers=[DocumentInSerializer, DocumentInSerializer(many=True)],
     resource_type_field_name=None,
+    many=False,
 )
 
 

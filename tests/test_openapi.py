@@ -1,0 +1,96 @@
+"""The OpenAPI document: it renders, the committed copy has not drifted, fuzzing finds no 5xx."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+
+from labeling.assignment import next_task
+from tests.api_helpers import client_for, fast_passwords, make_world  # noqa: F401
+
+COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+REGENERATE = ".venv/bin/python manage.py spectacular --file docs/openapi.yaml"
+
+
+def generate_schema() -> str:
+    out = StringIO()
+    call_command("spectacular", stdout=out, validate=True, fail_on_warn=False)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_schema_endpoint_serves_openapi_3(client) -> None:
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["openapi"].startswith("3.")
+    for path in (
+        "/api/projects/",
+        "/api/projects/{project_id}/members/",
+        "/api/projects/{project_id}/documents/",
+        "/api/documents/{document_id}/",
+        "/api/projects/{project_id}/next-task/",
+        "/api/tasks/{task_id}/annotation/",
+        "/api/tasks/{task_id}/skip/",
+    ):
+        assert path in body["paths"], path
+
+
+def test_committed_schema_has_not_drifted() -> None:
+    assert COMMITTED.exists(), f"docs/openapi.yaml is missing: run {REGENERATE}"
+    assert generate_schema() == COMMITTED.read_text(), (
+        f"the API changed but docs/openapi.yaml did not: run {REGENERATE} and commit it"
+    )
+
+
+@pytest.fixture
+def _keep_connection():
+    """Calls through WSGI would close the test's connection; Django's test client does this too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(db, make_user, _keep_connection):
+    """A lead with a project holding documents, a leased and an annotated task."""
+    world = make_world(make_user)
+    next_task(user=world.annotator, project=world.project, kind="verifiability")
+    return world
+
+
+def _load_schema() -> schemathesis.schemas.BaseSchema:
+    from config.wsgi import application
+
+    # Loaded at collection time: serving the schema needs no database.
+    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+schema = _load_schema()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+)
+def test_api_fuzz_as_lead_has_no_server_errors(case, fuzz_world) -> None:
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=fuzz_world.lead)
+    response = case.call(headers={"Authorization": f"Token {token.key}"})
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+    )
