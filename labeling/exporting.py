@@ -36,13 +36,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 import math
 import os
 import tempfile
 import time
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -70,7 +73,7 @@ from labeling.models import (
     Task,
 )
 from labeling.splits import DEFAULT_RATIOS, assign_splits, validate_ratios
-from labeling.tokenization import ROLES, role_bio_tags, tokenize
+from labeling.tokenization import ROLES, tokenize
 from labeling.writers import FILE_EXTENSIONS, FORMATS, write_dataset_card, write_records
 
 logger = logging.getLogger(__name__)
@@ -360,10 +363,9 @@ def item_agreement(kind: str, values: list[Any]) -> float | None:
     n = len(values)
     if n < 2:
         return None
-    if n == 2:
-        return 1.0 if value_key(kind, values[0]) == value_key(kind, values[1]) else 0.5
-    top = Counter(value_key(kind, v) for v in values).most_common(1)[0][1]
-    return round(top / n, 6)
+    keys = [value_key(kind, v) for v in values]
+    top = max(keys.count(k) for k in set(keys))  # n is small: counting beats Counter
+    return 1.0 if top == n else round(top / n, 6)
 
 
 TASK_FIELDS = (
@@ -382,7 +384,74 @@ TASK_FIELDS = (
     "gold__method",
     "gold__confidence",
 )
-ANNOTATION_FIELDS = ("task_id", "annotator_id", "value", "lead_time_ms", "updated_at")
+ANNOTATION_FIELDS = ("task_id", "annotator_id", "value_text", "lead_time_ms", "updated")
+VALUE_CACHE_SIZE = 1024
+VALUE_CACHE_MAX_TEXT = 64  # label values; spans vary too much to repeat
+
+
+class IsoTimestamp(Func):
+    """A timestamp as ISO 8601 text in UTC, formatted by the database where it can."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Formatting in PostgreSQL saves parsing into datetime and isoformat() per row.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')',
+            **extra,
+        )
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        if connection.vendor != "postgresql" and "template" not in extra:
+            return compiler.compile(self.source_expressions[0])
+        return super().as_sql(compiler, connection, **extra)
+
+
+def _annotation_rows(tasks: QuerySet[Task], chunk_size: int) -> Iterator[tuple]:
+    """Annotations of ``tasks`` ordered by (task, annotator), streamed."""
+    return (
+        Annotation.objects.filter(task_id__in=tasks.values("id"))
+        .annotate(value_text=Cast("value", TextField()), updated=IsoTimestamp("updated_at"))
+        .order_by("task_id", "annotator_id")
+        .values_list(*ANNOTATION_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+ATTRIBUTION = Kind.ATTRIBUTION.value
+
+
+def bio_tags_by_role(
+    tokens: Sequence[tuple[int, int]], attributions: Iterable[Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """:func:`labeling.tokenization.role_bio_tags` in O(tokens + spans log tokens).
+
+    Same tags: each span, in sorted order, marks its first overlapping token ``B`` and
+    the following overlapping tokens ``I`` where they are still ``O``. ``tokens`` are
+    sorted and disjoint, as :func:`~labeling.tokenization.tokenize` returns them.
+    """
+    ends = [end for _, end in tokens]
+    n = len(tokens)
+    out: dict[str, list[str]] = {}
+    items = list(attributions)
+    for role in ROLES:
+        tags = ["O"] * n
+        spans = sorted((a[role]["start"], a[role]["end"]) for a in items if a.get(role))
+        for span_start, span_end in spans:
+            i = bisect_right(ends, span_start)  # first token ending after the span starts
+            first = True
+            while i < n and tokens[i][0] < span_end:
+                if first:
+                    tags[i] = "B"
+                    first = False
+                elif tags[i] == "O":
+                    tags[i] = "I"
+                i += 1
+        out[role] = tags
+    return out
 
 
 def iter_records(
@@ -398,12 +467,11 @@ def iter_records(
     project_id = project.pk
     tasks_qs = selected_tasks(project, options)
     task_rows = tasks_qs.order_by("id").values_list(*TASK_FIELDS).iterator(chunk_size=chunk_size)
-    annotation_rows = (
-        Annotation.objects.filter(task_id__in=tasks_qs.values("id"))
-        .order_by("task_id", "annotator_id")
-        .values_list(*ANNOTATION_FIELDS)
-        .iterator(chunk_size=chunk_size * 4)
-    )
+    annotation_rows = _annotation_rows(tasks_qs, chunk_size * 4)
+    # Label values repeat endlessly ({"label": "favor"}): decode each distinct text once.
+    # Records share the decoded dicts, which nothing downstream mutates.
+    decoded: dict[str, Any] = {}
+    loads = json.loads
     annotator_names: dict[int, str] = {}
 
     def annotator_name(user_id: int) -> str:
@@ -442,13 +510,20 @@ def iter_records(
         annotations = []
         values = []
         while pending is not None and pending[0] == task_id:
-            _, user_id, value, lead_time_ms, updated_at = pending
+            _, user_id, raw, lead_time_ms, updated_at = pending
+            value = decoded.get(raw)
+            if value is None:
+                value = loads(raw)
+                if len(raw) <= VALUE_CACHE_MAX_TEXT and len(decoded) < VALUE_CACHE_SIZE:
+                    decoded[raw] = value
             annotations.append(
                 {
-                    "annotator": annotator_name(user_id),
+                    "annotator": annotator_names.get(user_id) or annotator_name(user_id),
                     "value": value,
                     "lead_time_ms": lead_time_ms,
-                    "updated_at": updated_at.isoformat(),
+                    "updated_at": updated_at
+                    if updated_at.__class__ is str
+                    else updated_at.isoformat(),
                 }
             )
             values.append(value)
@@ -460,11 +535,11 @@ def iter_records(
         if min_agreement is not None and (agreement is None or agreement < min_agreement):
             continue
         tokens = bio = None
-        if kind == Kind.ATTRIBUTION:
+        if kind == ATTRIBUTION:
             spans = tokenize(text, offset=start)
             tokens = [[s, e] for s, e in spans]
             if isinstance(gold, dict):
-                bio = role_bio_tags(spans, gold.get("attributions") or [])
+                bio = bio_tags_by_role(spans, gold.get("attributions") or [])
         yield {
             "task_id": task_id,
             "document_id": document_id,

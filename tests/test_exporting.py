@@ -14,10 +14,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labeling.exceptions import InvalidInput
 from labeling.exporting import (
     ExportOptions,
+    bio_tags_by_role,
     item_agreement,
     iter_records,
     parse_export_params,
@@ -27,7 +30,7 @@ from labeling.exporting import (
 )
 from labeling.gold import adjudicate, aggregate_gold
 from labeling.models import Annotation, Document, GoldLabel, Sentence, Task
-from labeling.tokenization import tokenize
+from labeling.tokenization import ROLES, role_bio_tags, tokenize
 from labeling.writers import FIELDS
 from tests.factories import add_documents, make_project
 
@@ -483,3 +486,20 @@ def test_unannotated_tasks_are_not_exported(make_user):
     add_documents(project)
     assert records(project) == []
     assert b"".join(stream_export(project, "jsonl", ExportOptions())) == b""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="ab ,.“”", min_size=0, max_size=6), max_size=12),
+    raw_spans=st.lists(
+        st.tuples(st.integers(0, 80), st.integers(1, 20), st.sampled_from(ROLES)), max_size=6
+    ),
+)
+def test_fast_bio_tags_equal_the_reference(words, raw_spans):
+    text = " ".join(words)
+    tokens = tokenize(text, offset=7)
+    attributions = []
+    for start, length, role in raw_spans:
+        span = {"start": 7 + start, "end": 7 + start + length}
+        attributions.append({r: span if r == role else None for r in ROLES})
+    assert bio_tags_by_role(tokens, attributions) == role_bio_tags(tokens, attributions)
