@@ -339,6 +339,7 @@ def test_million_annotations_in_a_few_seconds():
     assert elapsed < 10.0, elapsed
 
 
+@pytest.mark.filterwarnings("ignore::Warning:crowdkit")  # its pandas deprecations
 def test_matches_crowdkit_dawid_skene():
     crowdkit = pytest.importorskip("crowdkit.aggregation")
     pd = pytest.importorskip("pandas")
