@@ -6,7 +6,8 @@ annotators, gold labels aggregated by ``labeling.gold.aggregate_gold``. Rows are
 inserted with ``COPY``. Every measurement consumes the bytes of
 ``labeling.exporting.stream_export``, the generator behind ``GET /export/``:
 
-* records/s and annotations/s from a plain run (no tracing);
+* records/s and annotations/s: the median of ``--repeat`` plain runs (no tracing), after
+  one untimed warm-up export;
 * peak memory from a second run under ``tracemalloc`` (peak of traced Python + numpy +
   pyarrow allocations during the export), and the ratio between the two sizes.
 
@@ -194,23 +195,35 @@ def populate(n_annotations: int) -> int:
     return project.pk
 
 
-def measure(project_id: int, fmt: str) -> dict:
-    """One plain and one traced pass over the export's bytes."""
+def warm_up(project_id: int) -> None:
+    """One untimed export: imports, the connection and PostgreSQL's caches warm up."""
+    from labeling.exporting import ExportOptions, stream_export
+    from labeling.models import Project
+
+    for _ in stream_export(Project.objects.get(pk=project_id), "jsonl", ExportOptions()):
+        pass
+
+
+def measure(project_id: int, fmt: str, repeat: int) -> dict:
+    """``repeat`` plain passes (the median is reported) and one traced pass."""
     from labeling.exporting import ExportOptions, stream_export
     from labeling.models import Annotation, Project
 
     project = Project.objects.get(pk=project_id)
     n_annotations = Annotation.objects.filter(task__project=project).count()
     n_records = n_annotations // ANNOTATORS
-    gc.collect()
-    t0 = time.perf_counter()
-    first_byte = None
-    size = 0
-    for chunk in stream_export(project, fmt, ExportOptions()):
-        if first_byte is None:
-            first_byte = time.perf_counter() - t0
-        size += len(chunk)
-    seconds = time.perf_counter() - t0
+    runs = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        first_byte = None
+        size = 0
+        for chunk in stream_export(project, fmt, ExportOptions()):
+            if first_byte is None:
+                first_byte = time.perf_counter() - t0
+            size += len(chunk)
+        runs.append((time.perf_counter() - t0, first_byte or 0.0))
+    seconds, first_byte = sorted(runs)[len(runs) // 2]
     gc.collect()
     tracemalloc.start()
     traced_size = 0
@@ -224,7 +237,7 @@ def measure(project_id: int, fmt: str) -> dict:
         "n_records": n_records,
         "n_annotations": n_annotations,
         "seconds": seconds,
-        "first_byte_s": first_byte or 0.0,
+        "first_byte_s": first_byte,
         "records_per_s": n_records / seconds,
         "annotations_per_s": n_annotations / seconds,
         "bytes": size,
@@ -237,6 +250,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--formats", default="jsonl,csv,parquet")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a prior run")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes per case (median)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = args.formats.split(",")
@@ -250,16 +264,17 @@ def main() -> None:
     )
     _django.setup(url)
     projects = {size: populate(size) for size in sizes}
+    warm_up(projects[sizes[0]])
 
     results: dict[tuple[int, str], dict] = {}
-    print()
+    print(f"median of {args.repeat} timed runs; peak = tracemalloc peak of one more run")
     print(
         f"{'format':8} {'annotations':>11} {'records':>9} {'seconds':>8} {'first byte':>10} "
         f"{'records/s':>10} {'annot./s':>10} {'MB out':>7} {'peak MB':>8}"
     )
     for size in sizes:
         for fmt in formats:
-            r = measure(projects[size], fmt)
+            r = measure(projects[size], fmt, args.repeat)
             results[(size, fmt)] = r
             print(
                 f"{fmt:8} {r['n_annotations']:>11,} {r['n_records']:>9,} {r['seconds']:>8.2f} "
