@@ -43,6 +43,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
@@ -738,3 +739,15 @@ def schedule_agreement_run(*, project_id: int, kind: str) -> AgreementRun | None
     run_id = run.pk
     transaction.on_commit(lambda: _enqueue(run_id, None if eager else debounce), robust=True)
     return run
+
+
+def note_new_annotation(*, project_id: int, kind: str) -> None:
+    """After an annotation is saved: schedule the automatic run, cheaply.
+
+    A cache key per (project, kind), kept for half the debounce window, spares the
+    database the pending-run check on every submit; ``schedule_agreement_run`` still
+    guarantees at most one pending run across processes.
+    """
+    debounce = int(settings.LABELING["AGREEMENT_DEBOUNCE_SECONDS"])
+    if cache.add(f"labeling:agreement-auto:{project_id}:{kind}", 1, timeout=max(debounce // 2, 1)):
+        schedule_agreement_run(project_id=project_id, kind=kind)

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from labeling.agreement_runs import note_new_annotation
 from labeling.assignment import take_slot
 from labeling.exceptions import Conflict, Forbidden, InvalidInput
 from labeling.label_schemas import SchemaError, validate_value
@@ -89,6 +90,9 @@ def submit_annotation(
     clean = validate_annotation_value(task, value)
     now = timezone.now()
     with transaction.atomic():
+        transaction.on_commit(
+            lambda: note_new_annotation(project_id=task.project_id, kind=task.kind), robust=True
+        )
         # Fast path: holding an active lease means there is no annotation yet; whoever
         # moves the assignment out of ``active`` owns its slot, so we keep it here.
         claimed = Assignment.objects.filter(

@@ -44,6 +44,14 @@ def _media_root(tmp_path, settings) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """The cache holds debounce keys; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(django_user_model) -> Callable[..., object]:
     counter = {"n": 0}
