@@ -45,6 +45,24 @@ def _media_root(tmp_path, settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _eager_jobs_unless_services(request: pytest.FixtureRequest) -> object:
+    """Jobs run in process, except in tests marked ``services``, which use a real worker.
+
+    In services mode the broker is Redis; tests that are not about the worker still run
+    against PostgreSQL but need their jobs done before they assert.
+    """
+    from config.celery import app
+
+    if "services" in request.keywords:
+        yield
+        return
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """The cache holds debounce keys; every test starts without them."""
     from django.core.cache import cache
