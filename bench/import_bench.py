@@ -50,10 +50,9 @@ def run_one(engine: str, n_docs: int, n_naive: int) -> dict:
     from bench import _django
 
     _django.setup(_django.database_url(engine, f"labeling_bench_import_{engine}"))
-    from labeling.readers import DocumentRecord
-
     from labeling.importing import _create_sentences_and_tasks, import_documents
     from labeling.models import Document, Sentence, Task
+    from labeling.readers import DocumentRecord
     from tests.factories import make_project
 
     rng = random.Random(7)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from labeling.readers import DocumentRecord, ReadError, read_records
 
 from labeling.importing import ensure_tasks, import_documents
 from labeling.models import Document, LabelSchema, Sentence, Task
+from labeling.readers import DocumentRecord, ReadError, read_records
 from tests.factories import SAMPLE_TEXT, add_documents, make_project
 
 pytestmark = pytest.mark.django_db
