@@ -20,7 +20,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-WORDS = ["the", "government", "said", "on", "Monday", "that", "officials", "would", "review", "claims", "about", "grain", "exports", "and", "prices", "while", "ministers", "in", "Kyiv", "and", "Moscow", "disputed", "figures", "reported", "by", "agencies"]
+WORDS = [
+    "the",
+    "government",
+    "said",
+    "on",
+    "Monday",
+    "that",
+    "officials",
+    "would",
+    "review",
+    "claims",
+    "about",
+    "grain",
+    "exports",
+    "and",
+    "prices",
+    "while",
+    "ministers",
+    "in",
+    "Kyiv",
+    "and",
+    "Moscow",
+    "disputed",
+    "figures",
+    "reported",
+    "by",
+    "agencies",
+]
 NAMES = ["Putin", "Zelenskiy", "Michel", "Peskov", "Kuleba", "Lavrov", "Reuters", "TASS"]
 
 
