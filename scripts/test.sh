@@ -29,6 +29,17 @@ if [[ "$mode" == services ]]; then
   export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/labeling}"
   export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}"
   export TEST_DATABASE_NAME="${TEST_DATABASE_NAME:-test_labeling}"
+  # The main database must exist for makemigrations' consistency check (tests use their own).
+  .venv/bin/python - <<'PY'
+import os, psycopg
+from urllib.parse import urlparse
+url = urlparse(os.environ["DATABASE_URL"])
+name = url.path.lstrip("/")
+admin = url._replace(path="/postgres").geturl()
+with psycopg.connect(admin, autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        conn.execute(f'CREATE DATABASE "{name}"')
+PY
 else
   unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
 fi
