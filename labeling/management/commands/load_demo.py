@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from labeling.readers import read_records
 
 PROJECT_NAME = "Demo: Azovstal news"
 DOCUMENT = Path(settings.BASE_DIR) / "fixtures" / "000_54c65cebe7473141.txt"
+DOCUMENT_TITLE = "Putin tells Michel that Kiev is preventing Azovstal surrender"
 SCHEMAS = [
     {"kind": "verifiability", "labels": ["verifiable", "unverifiable", "not_a_claim"]},
     {
@@ -105,7 +107,10 @@ def _build(users: dict[str, Any], rng: random.Random) -> Project:
         for name in ANNOTATORS:
             add_member(project=project, username=name, role=Role.ANNOTATOR)
         records = read_records(DOCUMENT.read_bytes(), format="txt", filename=DOCUMENT.name)
-        records = [r.__class__(**{**r.__dict__, "external_id": DOCUMENT.stem}) for r in records]
+        records = [
+            replace(r, external_id=DOCUMENT.stem, title=DOCUMENT_TITLE, source_url="")
+            for r in records
+        ]
         import_documents(project=project, records=records)
     _simulate(project, users, rng)
     for kind in (Kind.VERIFIABILITY, Kind.STANCE, Kind.ATTRIBUTION):
