@@ -9,20 +9,32 @@ whose conditional UPDATE moved the assignment out of ``active``. ``is_open`` mir
 
 Reading order is ``(document_id, position)``. Candidate queries are bounded by the
 partial index and a LIMIT, and start from the annotator's cursor (their most recent
-assignment), so their cost does not grow with the project's size. On PostgreSQL the
-candidate row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent annotators take
-different tasks instead of queueing on one row; SQLite serialises writers (IMMEDIATE
-transactions) and the conditional UPDATE alone is enough there.
+assignment, found through the ``(annotator, -id)`` index), so their cost does not grow
+with the project's size. On PostgreSQL the candidate row is locked with ``FOR UPDATE
+SKIP LOCKED`` so concurrent annotators take different tasks instead of queueing on one
+row; SQLite serialises writers (IMMEDIATE transactions) and the conditional UPDATE alone
+is enough there.
+
+The hot path (``next_task`` for one target) is a few hand-written statements: on
+PostgreSQL the lease is ONE statement (lock the candidate, take the slot, insert the
+assignment), atomic on its own in autocommit, so it needs no BEGIN/COMMIT round trips;
+a unique violation rolls all of it back. Everything else (several stance targets,
+re-leasing a task whose lease this annotator let expire, SQLite) goes through the ORM
+path in a transaction, ``_find_and_take``. Expired leases are swept lazily at most every
+``LAZY_RELEASE_SECONDS`` per (project, kind) and process, and always before answering
+"nothing left"; the periodic job (``release_all_expired_leases``) does the rest.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -32,6 +44,7 @@ from labeling.models import (
     Annotation,
     Assignment,
     AssignmentStatus,
+    Kind,
     LabelSchema,
     Membership,
     Project,
@@ -40,6 +53,8 @@ from labeling.models import (
 
 #: How many expired leases one ``next_task`` call releases at most (the job does the rest).
 LAZY_RELEASE_LIMIT = 50
+#: A lazy sweep of expired leases runs at most this often per (project, kind) and process.
+LAZY_RELEASE_SECONDS = 5
 #: Candidates fetched per query. One suffices (a locked or serialised open task always
 #: has room); a second is a cheap guard should ``is_open`` ever lag behind.
 CANDIDATES = 2
@@ -75,11 +90,17 @@ def give_back_slots(task_id: int, n: int = 1) -> None:
     Task.objects.filter(pk=task_id).update(n_assigned=F("n_assigned") - n, is_open=True)
 
 
-def enabled_schema(project: Project, kind: Any, target: Any = None) -> LabelSchema:
-    """The enabled schema of ``kind`` in the project; 400 naming ``kind``/``target`` if not."""
+def enabled_schema(
+    project: Project, kind: Any, target: Any = None, *, schema: LabelSchema | None = None
+) -> LabelSchema:
+    """The enabled schema of ``kind`` in the project; 400 naming ``kind``/``target`` if not.
+
+    ``schema``: the enabled schema of ``kind`` when the caller already read it.
+    """
     if not isinstance(kind, str) or not kind:
         raise InvalidInput("is required: one of the project's kinds", field="kind")
-    schema = LabelSchema.objects.filter(project=project, kind=kind, enabled=True).first()
+    if schema is None and kind in Kind.values:
+        schema = LabelSchema.objects.filter(project=project, kind=kind, enabled=True).first()
     if schema is None:
         kinds = list(
             LabelSchema.objects.filter(project=project, enabled=True).values_list("kind", flat=True)
@@ -138,33 +159,59 @@ def release_all_expired_leases(*, batch: int = 1000) -> int:
     return total
 
 
+_A, _T = Assignment._meta.db_table, Task._meta.db_table
+# Only table names (model metadata) and enum values are interpolated.
+_CURSOR_SQL = f"""
+SELECT a.id, a.status, a.leased_at, a.expires_at, a.task_id, t.document_id, t.position, t.target,
+       CASE WHEN a.status = 'active' AND a.expires_at > %s THEN 1 ELSE 0 END
+FROM {_A} a JOIN {_T} t ON t.id = a.task_id
+WHERE a.annotator_id = %s AND t.project_id = %s AND t.kind = %s {{target}}
+ORDER BY a.id DESC
+LIMIT 1
+"""  # noqa: S608
+_CURSOR_ANY_TARGET, _CURSOR_ONE_TARGET = (
+    _CURSOR_SQL.format(target=""),
+    _CURSOR_SQL.format(target="AND t.target = %s"),
+)
+
+
+def _datetime(value: Any) -> Any:
+    """A timestamp read by raw SQL, made aware as the ORM would (SQLite returns it naive)."""
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    return convert(value, None, connection) if convert is not None else value
+
+
+def _place(assignment: Assignment, document_id: int, position: int, target: str) -> Assignment:
+    """Remember where the task is, so the payload needs no query to find it."""
+    assignment.place = (document_id, position, target)  # type: ignore[attr-defined]
+    return assignment
+
+
 def _held_or_cursor(
     user: Any, project: Project, kind: str, target: str | None
 ) -> tuple[Assignment | None, Cursor | None]:
-    """The annotator's unexpired lease in this queue, else the cursor of their last task."""
-    qs = Assignment.objects.filter(annotator_id=user.pk, task__project=project, task__kind=kind)
+    """The annotator's unexpired lease in this queue, else the cursor of their last task.
+
+    One indexed query: the annotator's newest assignment in the queue.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [now, user.pk, project.pk, kind]
     if target:
-        qs = qs.filter(task__target=target)
-    last = (
-        qs.order_by("-id")
-        .select_related("task")
-        .only(
-            "id",
-            "status",
-            "expires_at",
-            "leased_at",
-            "task_id",
-            "annotator_id",
-            "task__document_id",
-            "task__position",
-        )
-        .first()
-    )
-    if last is None:
+        params.append(target)
+    with connection.cursor() as cur:
+        cur.execute(_CURSOR_ONE_TARGET if target else _CURSOR_ANY_TARGET, params)
+        row = cur.fetchone()
+    if row is None:
         return None, None
-    if last.status == AssignmentStatus.ACTIVE and last.expires_at > timezone.now():
-        return last, None
-    return None, Cursor(last.task.document_id, last.task.position)
+    pk, status, leased_at, expires_at, task_id, document_id, position, task_target, held = row
+    if held:
+        lease = Assignment.from_db(
+            connection.alias,
+            ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
+            [pk, task_id, user.pk, status, _datetime(leased_at), _datetime(expires_at)],
+        )
+        return _place(lease, document_id, position, task_target), None
+    return None, Cursor(document_id, position)
 
 
 def _candidates(
@@ -228,17 +275,36 @@ def _find_and_take(
     return None
 
 
-def next_task(*, user: Any, project: Project, kind: Any, target: Any = None) -> Assignment | None:
+def _sweep(project_id: int, kind: str, *, force: bool = False) -> int:
+    """Release expired leases of the queue, at most every ``LAZY_RELEASE_SECONDS`` unless forced."""
+    key = f"labeling:lease-sweep:{project_id}:{kind}"
+    if not cache.add(key, 1, timeout=LAZY_RELEASE_SECONDS) and not force:
+        return 0
+    return release_expired_leases(project_id=project_id, kind=kind, limit=LAZY_RELEASE_LIMIT)
+
+
+def next_task(
+    *,
+    user: Any,
+    project: Project,
+    kind: Any,
+    target: Any = None,
+    schema: LabelSchema | None = None,
+) -> Assignment | None:
     """Lease the annotator's next task of ``kind`` (and ``target``), or None if none is left.
 
     Asking again while holding an unexpired lease returns the same assignment. Expired
-    leases of this queue are released first (bounded). Never offers a task the
-    annotator submitted, skipped or holds; may re-offer one whose lease they let expire.
+    leases of this queue are released first (bounded, rate-limited per process) and
+    always before None is answered. Never offers a task the annotator submitted, skipped
+    or holds; may re-offer one whose lease they let expire. ``schema``: the enabled
+    schema of ``kind`` when the caller already read it (``permissions.access_queue``).
     """
-    schema = enabled_schema(project, kind, target)
+    schema = enabled_schema(project, kind, target, schema=schema)
     target = target or None
-    release_expired_leases(project_id=project.pk, kind=schema.kind, limit=LAZY_RELEASE_LIMIT)
+    swept = _sweep(project.pk, schema.kind)
     leased = _lease(user, project, schema, target)
+    if leased is None and not swept and _sweep(project.pk, schema.kind, force=True):
+        leased = _lease(user, project, schema, target)
     if leased is not None:
         leased.schema = schema  # type: ignore[attr-defined]  # saves the payload a query
     return leased
@@ -252,8 +318,13 @@ def _lease(
         return held
     now = timezone.now()
     expires = now + timedelta(minutes=project.lease_minutes)
+    targets = _targets(schema, target)
     for _attempt in range(3):
         try:
+            if connection.vendor == "postgresql" and len(targets) == 1:
+                leased = _lease_in_one_statement(user, project, schema.kind, targets[0], cursor)
+                if leased is not _SLOW_PATH:
+                    return leased
             with transaction.atomic():
                 task = _find_and_take(user, project, schema, target, cursor)
                 if task is None:
@@ -270,13 +341,99 @@ def _lease(
                     assignment = Assignment.objects.create(
                         task_id=task.pk, annotator_id=user.pk, leased_at=now, expires_at=expires
                     )
-                return assignment
+                return _place(assignment, task.document_id, task.position, task.target)
         except IntegrityError:
             # The same annotator asked twice at once and the other call won this task.
             held, cursor = _held_or_cursor(user, project, schema.kind, target)
             if held is not None:
                 return held
     raise Conflict("the queue is busy; please ask again", code="busy")
+
+
+#: ``_lease_in_one_statement`` could not decide: take the ORM path.
+_SLOW_PATH: Any = object()
+
+# One statement: the first open candidate in the window, locked (SKIP LOCKED), its slot
+# taken by a conditional UPDATE and the assignment inserted. Every part commits or none
+# does (a unique violation on the assignment rolls back the slot too). A candidate the
+# annotator already has an (expired) assignment on is returned untouched: the ORM path
+# re-activates that assignment.
+# Only table names (model metadata) and enum values are interpolated.
+_LEASE_SQL = f"""
+WITH c AS (
+    SELECT t.id, t.document_id, t.position, t.target,
+           EXISTS (SELECT 1 FROM {_A} m WHERE m.task_id = t.id AND m.annotator_id = %(user)s)
+               AS mine
+    FROM {_T} t
+    WHERE t.project_id = %(project)s AND t.kind = %(kind)s AND t.target = %(target)s
+      AND t.is_open {{window}}
+      AND NOT EXISTS (
+          SELECT 1 FROM {_A} m
+          WHERE m.task_id = t.id AND m.annotator_id = %(user)s
+            AND m.status <> '{AssignmentStatus.EXPIRED.value}'
+      )
+    ORDER BY t.document_id, t.position
+    LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED
+), taken AS (
+    UPDATE {_T} t SET n_assigned = t.n_assigned + 1, is_open = t.n_assigned + 1 < t.overlap
+    FROM c
+    WHERE t.id = c.id AND NOT c.mine AND t.n_assigned < t.overlap
+    RETURNING t.id
+), created AS (
+    INSERT INTO {_A} (task_id, annotator_id, status, leased_at, expires_at, finished_at)
+    SELECT taken.id, %(user)s, '{AssignmentStatus.ACTIVE.value}', %(now)s, %(expires)s, NULL
+    FROM taken
+    RETURNING id
+)
+SELECT c.id, c.document_id, c.position, c.target, c.mine, (SELECT id FROM created) FROM c
+"""  # noqa: S608
+# Reading order from the cursor: the rest of its document, then later documents (one
+# row comparison, an index range on the queue index), then from the start.
+_LEASE_FROM_CURSOR = _LEASE_SQL.format(
+    window="AND (t.document_id, t.position) >= (%(document)s, %(position)s)"
+)
+_LEASE_FROM_START = _LEASE_SQL.format(window="")
+
+
+def _lease_in_one_statement(
+    user: Any, project: Project, kind: str, target: str, cursor: Cursor | None
+) -> Assignment | None:
+    """PostgreSQL, one target: lease in one autocommit statement per reading-order window.
+
+    Returns the assignment, None when no window has a candidate, or ``_SLOW_PATH``.
+    """
+    now = timezone.now()
+    expires = now + timedelta(minutes=project.lease_minutes)
+    params = {
+        "user": user.pk,
+        "project": project.pk,
+        "kind": kind,
+        "target": target,
+        "now": now,
+        "expires": expires,
+        "document": cursor.document_id if cursor else None,
+        "position": cursor.position if cursor else None,
+    }
+    windows = [_LEASE_FROM_CURSOR, _LEASE_FROM_START] if cursor else [_LEASE_FROM_START]
+    for sql in windows:
+        # Inside a caller's transaction a failing statement must not abort it: savepoint.
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, connection.cursor() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+        if row is None:
+            continue
+        task_id, document_id, position, task_target, mine, assignment_id = row
+        if assignment_id is None:  # an expired lease of this annotator (or a lost race)
+            return _SLOW_PATH
+        assignment = Assignment.from_db(
+            connection.alias,
+            ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at", "finished_at"],
+            [assignment_id, task_id, user.pk, AssignmentStatus.ACTIVE, now, expires, None],
+        )
+        return _place(assignment, document_id, position, task_target)
+    return None
 
 
 def skip_task(*, user: Any, task: Task) -> Assignment:

@@ -239,8 +239,12 @@ class Assignment(models.Model):
     """An annotator's hold on a task: a lease while active, then submitted, skipped or expired."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    # Indexed by the (annotator, status) and (annotator, -id) indexes below.
     annotator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
     )
     status = models.CharField(
         max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE
@@ -266,6 +270,8 @@ class Assignment(models.Model):
                 name="assignment_active_expiry_idx",
             ),
             models.Index(fields=["annotator", "status"], name="assignment_annotator_idx"),
+            # The queue's cursor: an annotator's newest assignment, without a sort.
+            models.Index(fields=["annotator", "-id"], name="assignment_cursor_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
@@ -272,6 +273,28 @@ def _sentence(row: Sentence) -> dict[str, Any]:
     }
 
 
+# The task's sentence, its neighbours and the document's title in one query (portable SQL;
+# only integers and strings are read).
+_WINDOW_SQL = f"""
+SELECT s.id, s.position, s.start, s."end", s.text, d.title
+FROM {Sentence._meta.db_table} s JOIN {Document._meta.db_table} d ON d.id = s.document_id
+WHERE s.document_id = %s AND s.position >= %s AND s.position <= %s
+ORDER BY s.position
+"""  # noqa: S608  # only table names are interpolated
+
+
+def _sentence_window(document_id: int, position: int) -> tuple[list[dict[str, Any]], str]:
+    """The sentences from ``position - NEIGHBOURS`` to ``position + NEIGHBOURS``, and the title."""
+    with connection.cursor() as cur:
+        cur.execute(_WINDOW_SQL, [document_id, position - NEIGHBOURS, position + NEIGHBOURS])
+        rows = cur.fetchall()
+    sentences = [
+        {"id": pk, "position": pos, "start": start, "end": end, "text": text}
+        for pk, pos, start, end, text, _title in rows
+    ]
+    return sentences, rows[0][5] if rows else ""
+
+
 def task_payload(
     *,
     task_id: int,
@@ -280,59 +303,41 @@ def task_payload(
     assignment: Assignment | None = None,
     schema: LabelSchema | None = None,
     own_annotation: bool = True,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """The task as the annotator sees it: sentence, neighbours, schema, lease, own value.
 
-    Four queries at most; ``project`` must be loaded (its guidelines are shown). Pass
-    ``own_annotation=False`` when the caller knows there is none (a fresh lease).
+    ``project`` must be loaded (its guidelines are shown). The next-task view passes what
+    it knows (the assignment with its ``place``, the schema, ``kind``,
+    ``own_annotation=False`` for a fresh lease): then the payload is ONE query.
     """
-    task = (
-        Task.objects.select_related("sentence", "document")
-        .only(
-            "id",
-            "project_id",
-            "kind",
-            "target",
-            "position",
-            "sentence__id",
-            "sentence__position",
-            "sentence__start",
-            "sentence__end",
-            "sentence__text",
-            "document__id",
-            "document__title",
-        )
-        .get(pk=task_id)
-    )
-    neighbours = list(
-        Sentence.objects.filter(
-            document_id=task.document_id,
-            position__gte=task.position - NEIGHBOURS,
-            position__lte=task.position + NEIGHBOURS,
-        )
-        .exclude(position=task.position)
-        .order_by("position")
-    )
+    place = getattr(assignment, "place", None)
+    if place is None or kind is None:
+        task = Task.objects.only("id", "project_id", "kind", "target", "document_id", "position")
+        task = task.get(pk=task_id)
+        kind, place = task.kind, (task.document_id, task.position, task.target)
+    document_id, position, target = place
+    window, title = _sentence_window(document_id, position)
     if schema is None:
-        schema = LabelSchema.objects.get(project_id=task.project_id, kind=task.kind)
+        schema = LabelSchema.objects.get(project_id=project.pk, kind=kind)
     if assignment is None:
-        assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
+        assignment = Assignment.objects.filter(task_id=task_id, annotator_id=user.pk).first()
     own = (
-        Annotation.objects.filter(task_id=task.pk, annotator_id=user.pk)
+        Annotation.objects.filter(task_id=task_id, annotator_id=user.pk)
         .values("id", "value", "revision", "lead_time_ms", "updated_at")
         .first()
         if own_annotation
         else None
     )
     return {
-        "id": task.pk,
-        "project": task.project_id,
-        "kind": task.kind,
-        "target": task.target,
-        "sentence": _sentence(task.sentence),
-        "previous": [_sentence(s) for s in neighbours if s.position < task.position],
-        "next": [_sentence(s) for s in neighbours if s.position > task.position],
-        "document": {"id": task.document.pk, "title": task.document.title},
+        "id": task_id,
+        "project": project.pk,
+        "kind": kind,
+        "target": target,
+        "sentence": next(s for s in window if s["position"] == position),
+        "previous": [s for s in window if s["position"] < position],
+        "next": [s for s in window if s["position"] > position],
+        "document": {"id": document_id, "title": title},
         "schema": {"labels": schema.labels, "level": schema.level, "targets": schema.targets},
         "guidelines": project.guidelines,
         "lease": (
@@ -393,6 +398,26 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+def annotation_body(annotation: Annotation, task: Task, user: Any) -> dict[str, Any]:
+    """``AnnotationSerializer``'s shape as a plain dict, for the submit response (hot path)."""
+    return {
+        "id": annotation.pk,
+        "task": task.pk,
+        "kind": task.kind,
+        "target": task.target,
+        "document": task.document_id,
+        "sentence": task.sentence_id,
+        "position": task.position,
+        "annotator": user.pk,
+        "username": user.get_username(),
+        "value": annotation.value,
+        "lead_time_ms": annotation.lead_time_ms,
+        "revision": annotation.revision,
+        "created_at": annotation.created_at,
+        "updated_at": annotation.updated_at,
+    }
 
 
 class AnnotationRevisionSerializer(serializers.ModelSerializer):

@@ -33,12 +33,13 @@ from labeling.importing import import_documents
 from labeling.models import Annotation, Document, Membership, Project, Task
 from labeling.permissions import (
     LEAD,
-    MEMBER,
     CanCreateProject,
     access_annotation,
     access_document,
     access_project,
+    access_queue,
     access_task,
+    access_task_to_annotate,
     can_create_project,
     is_lead,
     parse_id,
@@ -274,10 +275,12 @@ class NextTaskView(APIView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project = access_project(request.user, project_id, role=MEMBER)
         kind = request.query_params.get("kind")
         target = request.query_params.get("target") or None
-        held = assignment.next_task(user=request.user, project=project, kind=kind, target=target)
+        project, schema = access_queue(request.user, project_id, kind)
+        held = assignment.next_task(
+            user=request.user, project=project, kind=kind, target=target, schema=schema
+        )
         if held is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         # A leased task has no annotation of this annotator yet (submitting ends the lease).
@@ -288,6 +291,7 @@ class NextTaskView(APIView):
             assignment=held,
             schema=held.schema,
             own_annotation=False,
+            kind=kind,
         )
         return Response(body)
 
@@ -320,7 +324,7 @@ class AnnotationView(APIView):
     )
     def put(self, request: Request, task_id: int) -> Response:
         """Submit (first time) or edit your value; 200 either way, ``revision`` tells which."""
-        task = access_task(request.user, task_id, annotate=True)
+        task, labels = access_task_to_annotate(request.user, task_id)
         data = s.AnnotationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = annotating.submit_annotation(
@@ -328,11 +332,9 @@ class AnnotationView(APIView):
             task=task,
             value=data.validated_data["value"],
             lead_time_ms=data.validated_data.get("lead_time_ms"),
+            labels=labels,
         )
-        annotation = result.annotation
-        annotation.task = task
-        annotation.annotator = request.user
-        return Response(s.AnnotationSerializer(annotation).data)
+        return Response(s.annotation_body(result.annotation, task, request.user))
 
 
 class SkipView(APIView):
