@@ -63,6 +63,12 @@ def _eager_jobs_unless_services(request: pytest.FixtureRequest) -> object:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """MD5 hashing in tests: users are made by the dozen and PBKDF2 would dominate."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """The cache holds debounce keys; every test starts without them."""
     from django.core.cache import cache
