@@ -51,7 +51,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, today
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
