@@ -49,7 +49,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
-from labeling.exceptions import InvalidInput, NotFound
+from labeling.exceptions import InvalidInput
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -59,6 +59,7 @@ from labeling.models import (
     Project,
     Task,
 )
+from labeling.permissions import access_lead_object
 
 logger = logging.getLogger(__name__)
 
@@ -612,26 +613,8 @@ SUMMARY_KEYS = ("alpha", "alpha_ci95", "percent_agreement", "n_items", "n_annota
 
 
 def access_agreement_run(user: Any, run_id: Any) -> AgreementRun:
-    """The run if ``user`` leads its project or is staff.
-
-    Same conventions as ``permissions.access_project``: 404 when the run is missing or
-    the user is not a member of its project, 403 for the project's annotators (they
-    must not learn agreement figures).
-    """
-    from labeling.permissions import LEAD, access_project
-
-    try:
-        rid = int(run_id)
-    except (TypeError, ValueError):
-        raise NotFound("agreement run not found") from None
-    run = AgreementRun.objects.filter(pk=rid).first() if user.is_authenticated else None
-    if run is None:
-        raise NotFound("agreement run not found")
-    try:
-        access_project(user, run.project_id, role=LEAD)
-    except NotFound:
-        raise NotFound("agreement run not found") from None
-    return run
+    """The run if ``user`` leads its project or is staff (404 / 403 like projects)."""
+    return access_lead_object(user, AgreementRun, run_id, "agreement run")
 
 
 def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[AgreementRun]:

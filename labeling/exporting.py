@@ -58,7 +58,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from labeling.exceptions import InvalidInput, NotFound
+from labeling.exceptions import InvalidInput
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -72,6 +72,7 @@ from labeling.models import (
     Project,
     Task,
 )
+from labeling.permissions import access_lead_object
 from labeling.splits import DEFAULT_RATIOS, assign_splits, validate_ratios
 from labeling.tokenization import ROLES, tokenize
 from labeling.writers import FILE_EXTENSIONS, FORMATS, write_dataset_card, write_records
@@ -878,17 +879,4 @@ def run_export_job(export_id: int) -> None:
 
 def access_export(user: Any, export_id: Any) -> Export:
     """The export if ``user`` leads its project or is staff (404 / 403 like projects)."""
-    from labeling.permissions import LEAD, access_project
-
-    try:
-        eid = int(export_id)
-    except (TypeError, ValueError):
-        raise NotFound("export not found") from None
-    export = Export.objects.filter(pk=eid).first() if user.is_authenticated else None
-    if export is None:
-        raise NotFound("export not found")
-    try:
-        access_project(user, export.project_id, role=LEAD)
-    except NotFound:
-        raise NotFound("export not found") from None
-    return export
+    return access_lead_object(user, Export, export_id, "export")

@@ -272,3 +272,20 @@ class CanCreateProject(BasePermission):
         if request.method == "POST":
             return can_create_project(request.user)
         return True
+
+
+def access_lead_object(user: Any, model: type[Any], object_id: Any, what: str) -> Any:
+    """A project-owned object (it has ``project_id``) for leads of its project and staff.
+
+    404 when it is missing or the user is not a member of its project; 403 for the
+    project's annotators (agreement figures and exports are leads' business).
+    """
+    pk = parse_id(object_id, what)
+    obj = model.objects.filter(pk=pk).first() if user.is_authenticated else None
+    if obj is None:
+        raise NotFound(f"{what} not found")
+    try:
+        access_project(user, obj.project_id, role=LEAD)
+    except NotFound:
+        raise NotFound(f"{what} not found") from None
+    return obj
