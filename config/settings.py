@@ -141,6 +141,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models share field names ("kind", "status") with different choice sets.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "labeling.models.Kind",
+        "AssignmentStatusEnum": "labeling.models.AssignmentStatus",
+        "JobStatusEnum": "labeling.models.JobStatus",
+    },
 }
 
 # Celery: no broker URL means tasks run eagerly in process (embedded mode).

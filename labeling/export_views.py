@@ -140,7 +140,7 @@ class ExportRequestSerializer(serializers.Serializer):
     """The body of ``POST /exports/``: the streaming endpoint's parameters as JSON."""
 
     format = serializers.ChoiceField(choices=list(FORMATS), default="jsonl")
-    kind = serializers.ChoiceField(choices=Kind.values, required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
     min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
     only_adjudicated = serializers.BooleanField(required=False)
     updated_from = serializers.CharField(required=False)
@@ -222,7 +222,7 @@ class ExportDownloadView(APIView):
 class AggregateRequestSerializer(serializers.Serializer):
     """Which kind to aggregate and how."""
 
-    kind = serializers.ChoiceField(choices=Kind.values)
+    kind = serializers.ChoiceField(choices=Kind.choices)
     method = serializers.ChoiceField(
         choices=[GoldMethod.MAJORITY.value, GoldMethod.DAWID_SKENE.value],
         default=GoldMethod.MAJORITY.value,
