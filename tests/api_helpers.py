@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -61,9 +60,3 @@ def make_world(make_user, *, overlap: int = 2, texts: list[str] | None = None) -
         document_ids=docs,
         other_document_ids=other_docs,
     )
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    """MD5 hashing in tests: users are created by the dozen, PBKDF2 would dominate run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

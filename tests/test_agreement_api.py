@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _jobs_inline(monkeypatch) -> None:
     """Run jobs in process whatever the mode (the worker test covers the broker path)."""
     monkeypatch.setattr(

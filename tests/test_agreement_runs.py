@@ -51,11 +51,6 @@ def annotate(tasks: Sequence[Task], users: Sequence, table: Sequence[Sequence[st
     )
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def team(make_user):
     lead = make_user("lead")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labeling.models import Document, Membership, Project, Sentence, Task
-from tests.api_helpers import client_for, fast_passwords, make_world  # noqa: F401
+from tests.api_helpers import client_for, make_world
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from labeling.annotating import submit_annotation
 from labeling.assignment import next_task
-from tests.api_helpers import client_for, fast_passwords  # noqa: F401
+from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db

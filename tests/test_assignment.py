@@ -11,7 +11,7 @@ from labeling.annotating import submit_annotation
 from labeling.assignment import next_task, release_all_expired_leases, skip_task
 from labeling.exceptions import Conflict, InvalidInput
 from labeling.models import Assignment, AssignmentStatus, Task
-from tests.api_helpers import client_for, fast_passwords  # noqa: F401
+from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from labeling.annotating import submit_annotation
 from labeling.assignment import next_task
 from labeling.models import Annotation, Task
-from tests.api_helpers import World, client_for, fast_passwords, make_world  # noqa: F401
+from tests.api_helpers import World, client_for, make_world
 
 pytestmark = pytest.mark.django_db
 

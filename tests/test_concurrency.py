@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from labeling.models import Annotation, Assignment, AssignmentStatus, Task
-from tests.api_helpers import client_for, fast_passwords  # noqa: F401
+from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from labeling.models import Annotation
 from labeling.serializers import AnnotationSerializer
-from tests.api_helpers import client_for, fast_passwords  # noqa: F401
+from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)

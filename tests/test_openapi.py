@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from labeling.assignment import next_task
-from tests.api_helpers import client_for, fast_passwords, make_world  # noqa: F401
+from tests.api_helpers import make_world
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 REGENERATE = ".venv/bin/python manage.py spectacular --file docs/openapi.yaml"
