@@ -56,6 +56,8 @@ def _eager_jobs_unless_services(request: pytest.FixtureRequest) -> object:
     if "services" in request.keywords:
         yield
         return
+    # Celery's settings mapping does not undo cleanly through monkeypatch.setitem (the
+    # value stays set), so this is the one place that flips it, and it restores it.
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield

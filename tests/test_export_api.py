@@ -20,14 +20,6 @@ pytestmark = pytest.mark.django_db
 LABELS = ["verifiable", "unverifiable", "not_a_claim"]
 
 
-@pytest.fixture(autouse=True)
-def _eager_jobs(monkeypatch):
-    """Run export jobs in process, in the services mode too (no worker in these tests)."""
-    from labeling.jobs import run_export
-
-    monkeypatch.setitem(run_export.app.conf, "task_always_eager", True)
-
-
 @pytest.fixture
 def world(make_user):
     world = make_world(make_user)
