@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Avg, Count, F, Max, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -164,7 +165,9 @@ class ProjectCreateForm(forms.Form):
         help_text="Shown to annotators beside every task.",
     )
     annotators_per_item = forms.IntegerField(min_value=1, max_value=100, initial=3)
-    lease_minutes = forms.IntegerField(min_value=1, max_value=10080, initial=30)
+    lease_minutes = forms.IntegerField(
+        min_value=1, max_value=10080, initial=lambda: settings.LABELING["LEASE_MINUTES"]
+    )
 
     verifiability_enabled = forms.BooleanField(required=False, initial=True, label="Verifiability")
     verifiability_labels = forms.CharField(

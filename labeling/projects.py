@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -26,15 +27,20 @@ def create_project(
     created_by: AbstractBaseUser | None = None,
     description: str = "",
     guidelines: str = "",
-    lease_minutes: int = 30,
+    lease_minutes: int | None = None,
 ) -> Project:
-    """Create a project with its label schemas; the creator becomes its lead."""
+    """Create a project with its label schemas; the creator becomes its lead.
+
+    ``lease_minutes`` defaults to the ``LABELING_LEASE_MINUTES`` setting.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("must be a non-empty string", field="name")
     if isinstance(annotators_per_item, bool) or not isinstance(annotators_per_item, int):
         raise InvalidInput("must be an integer", field="annotators_per_item")
     if not 1 <= annotators_per_item <= 100:
         raise InvalidInput("must be between 1 and 100", field="annotators_per_item")
+    if lease_minutes is None:
+        lease_minutes = int(settings.LABELING["LEASE_MINUTES"])
     if not 1 <= lease_minutes <= 7 * 24 * 60:
         raise InvalidInput("must be between 1 and 10080 (one week)", field="lease_minutes")
     try:

@@ -52,7 +52,9 @@ class ProjectCreateSerializer(serializers.Serializer):
     schemas = serializers.ListField(child=serializers.JSONField(), min_length=1)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     guidelines = serializers.CharField(required=False, allow_blank=True, default="")
-    lease_minutes = serializers.IntegerField(min_value=1, max_value=10080, default=30)
+    lease_minutes = serializers.IntegerField(
+        min_value=1, max_value=10080, required=False, help_text="Default: LABELING_LEASE_MINUTES."
+    )
 
     class Meta:
         ref_name = "ProjectCreate"

@@ -49,3 +49,15 @@ def test_no_broker_means_eager_celery():
         check=False,
     )
     assert result.stdout.strip() == "True"
+
+
+def test_lease_minutes_default_comes_from_the_environment_setting(db, settings):
+    from labeling.projects import create_project
+
+    settings.LABELING = {**settings.LABELING, "LEASE_MINUTES": 7}
+    project = create_project(name="P", annotators_per_item=1, schemas=[{"kind": "attribution"}])
+    assert project.lease_minutes == 7
+    other = create_project(
+        name="Q", annotators_per_item=1, schemas=[{"kind": "attribution"}], lease_minutes=45
+    )
+    assert other.lease_minutes == 45
