@@ -372,23 +372,31 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class AgreementRun(models.Model):
-    """One computation of agreement for a (project, kind), with its progress and result."""
+class BackgroundJob(models.Model):
+    """What every row run by a background job records: status, progress, who and when."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_runs")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.FloatField(default=0.0)
-    trigger = models.CharField(max_length=16, default="manual")
-    result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    timings = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AgreementRun(BackgroundJob):
+    """One computation of agreement for a (project, kind), with its progress and result."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    trigger = models.CharField(max_length=16, default="manual")
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -419,22 +427,15 @@ class ExportFormat(models.TextChoices):
     PARQUET = "parquet", "Parquet"
 
 
-class Export(models.Model):
+class Export(BackgroundJob):
     """A dataset export written to a file by a background job."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=16, choices=ExportFormat.choices)
     filters = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    progress = models.FloatField(default=0.0)
     file = models.FileField(upload_to="exports/", blank=True)
     n_records = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -451,23 +452,16 @@ class Export(models.Model):
         return f"export {self.format} #{self.pk} ({self.status})"
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJob):
     """An uploaded file imported by a background job, with progress and its errors."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
     format = models.CharField(max_length=16)
     file = models.FileField(upload_to="imports/")
     filename = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    progress = models.FloatField(default=0.0)
     n_documents = models.PositiveIntegerField(default=0)
     n_created = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
