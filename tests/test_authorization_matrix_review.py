@@ -13,7 +13,7 @@ from labeling import agreement_urls, export_urls
 from labeling.agreement_runs import request_agreement_run
 from labeling.exporting import parse_export_params, start_export
 from tests import test_authorization_matrix as core
-from tests.test_authorization_matrix import ROLES, Case, Ctx, P, _leaks, _user, client_for, codes
+from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes
 
 pytestmark = pytest.mark.django_db
 ctx = core.ctx  # the same world and objects as the core matrix
@@ -99,19 +99,7 @@ CASES = [
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_review_endpoint_answers_role_with_exact_status(ctx: Ctx, case: Case, role: str) -> None:
-    client = client_for(_user(ctx, role))
-    kwargs = {"format": "json"}
-    if case.body is not None:
-        kwargs["data"] = case.body(ctx)
-    response = getattr(client, case.method)(case.url(ctx), **kwargs)
-    assert response.status_code == case.expected[role], (
-        f"{case.method.upper()} {case.url(ctx)} as {role}: {response.status_code} "
-        f"{getattr(response, 'data', None)}"
-    )
-    if role in ("annotator", "other_annotator") and response.get("Content-Type", "").startswith(
-        "application/json"
-    ):
-        assert _leaks(response.json(), ctx.foreign_annotation) == []
+    core.check_case(ctx, case, role)
 
 
 def test_every_review_route_is_in_the_matrix() -> None:
