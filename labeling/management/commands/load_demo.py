@@ -39,15 +39,18 @@ SCHEMAS = [
     },
     {"kind": "attribution"},
 ]
-GUIDELINES = """\
-Verifiability: "verifiable" if the sentence states a fact that could be checked against
-records (numbers, events, who did what); "unverifiable" for opinions, predictions and
-claims nobody could check; "not_a_claim" for headlines without a claim, questions and
-pure reporting frames.
-Stance: the stance the sentence (or the speaker it reports) takes toward the target.
-Attribution: mark who (source) says (cue) what (content). The cue is the speech verb or
-phrase in this sentence; source and content may reach into the neighbouring sentence.
-"""
+GUIDELINES = "\n".join(
+    [
+        'Verifiability: "verifiable" if the sentence states a fact that could be checked '
+        'against records (numbers, events, who did what); "unverifiable" for opinions, '
+        'predictions and claims nobody could check; "not_a_claim" for headlines without a '
+        "claim, questions and pure reporting frames.",
+        "Stance: the stance the sentence (or the speaker it reports) takes toward the target.",
+        "Attribution: mark who (source) says (cue) what (content). The cue is the speech verb "
+        "or phrase in this sentence; source and content may reach into the neighbouring "
+        "sentence.",
+    ]
+)
 # Annotators and how often they stray from the simulated "true" label.
 ANNOTATORS = {"anna": 0.08, "ben": 0.18, "chloe": 0.3}
 LOGINS = {"lead": "lead-demo-pass", "admin": "admin-demo-pass"} | {
