@@ -171,17 +171,7 @@ def _create_sentences_and_tasks(
         .order_by("document_id", "position")
         .values_list("pk", "document_id", "position")
     )
-    now = timezone.now()
-    overlap = project.annotators_per_item
-    insert_rows(
-        Task,
-        _TASK_FIELDS,
-        (
-            (project.pk, sid, did, pos, kind, target, overlap, 0, 0, True, now)
-            for sid, did, pos in sentences
-            for kind, target in specs
-        ),
-    )
+    insert_rows(Task, _TASK_FIELDS, _task_rows(project, sentences, specs))
     return len(sentences), len(sentences) * len(specs)
 
 
@@ -200,6 +190,23 @@ _TASK_FIELDS = (
 )
 
 
+def _task_rows(
+    project: Project,
+    sentences: Iterable[tuple[int, int, int]],
+    specs: Sequence[tuple[str, str]],
+    existing: set[tuple[int, str, str]] | None = None,
+) -> list[tuple]:
+    """Rows in ``_TASK_FIELDS`` order: one task per (sentence, spec) not in ``existing``."""
+    now = timezone.now()
+    overlap = project.annotators_per_item
+    return [
+        (project.pk, sid, did, pos, kind, target, overlap, 0, 0, True, now)
+        for sid, did, pos in sentences
+        for kind, target in specs
+        if existing is None or (sid, kind, target) not in existing
+    ]
+
+
 def ensure_tasks(*, project: Project) -> int:
     """Create the tasks that enabled schemas call for but do not exist yet (e.g. a new target).
 
@@ -213,29 +220,13 @@ def ensure_tasks(*, project: Project) -> int:
         existing = set(
             Task.objects.filter(project=project).values_list("sentence_id", "kind", "target")
         )
-        batch: list[Task] = []
-        sentences = Sentence.objects.filter(document__project=project).values_list(
-            "pk", "document_id", "position"
+        sentences = (
+            Sentence.objects.filter(document__project=project)
+            .values_list("pk", "document_id", "position")
+            .iterator(chunk_size=5000)
         )
-        for sentence_id, document_id, position in sentences.iterator(chunk_size=5000):
-            for kind, target in specs:
-                if (sentence_id, kind, target) in existing:
-                    continue
-                batch.append(
-                    Task(
-                        project=project,
-                        sentence_id=sentence_id,
-                        document_id=document_id,
-                        position=position,
-                        kind=kind,
-                        target=target,
-                        overlap=project.annotators_per_item,
-                    )
-                )
-            if len(batch) >= 5000:
-                Task.objects.bulk_create(batch)
-                created += len(batch)
-                batch = []
-        Task.objects.bulk_create(batch)
-        created += len(batch)
+        while chunk := list(islice(sentences, 5000)):
+            rows = _task_rows(project, chunk, specs, existing)
+            insert_rows(Task, _TASK_FIELDS, rows)
+            created += len(rows)
     return created
