@@ -4,7 +4,7 @@ PostgreSQL, throw-away database ``labeling_bench_exp``. Each size is its own pro
 sentences x 3 task kinds (verifiability, stance with one target, attribution) x 5
 annotators, gold labels aggregated by ``labeling.gold.aggregate_gold``. Rows are
 inserted with ``COPY``. Every measurement consumes the bytes of
-``labeling.exporting.stream_export``, the generator behind ``GET /export/``:
+``labeling.exporting.records.stream_export``, the generator behind ``GET /export/``:
 
 * records/s and annotations/s: the median of ``--repeat`` plain runs (no tracing), after
   one untimed warm-up export;
@@ -197,7 +197,7 @@ def populate(n_annotations: int) -> int:
 
 def warm_up(project_id: int) -> None:
     """One untimed export: imports, the connection and PostgreSQL's caches warm up."""
-    from labeling.exporting import ExportOptions, stream_export
+    from labeling.exporting.records import ExportOptions, stream_export
     from labeling.models import Project
 
     for _ in stream_export(Project.objects.get(pk=project_id), "jsonl", ExportOptions()):
@@ -206,7 +206,7 @@ def warm_up(project_id: int) -> None:
 
 def measure(project_id: int, fmt: str, repeat: int) -> dict:
     """``repeat`` plain passes (the median is reported) and one traced pass."""
-    from labeling.exporting import ExportOptions, stream_export
+    from labeling.exporting.records import ExportOptions, stream_export
     from labeling.models import Annotation, Project
 
     project = Project.objects.get(pk=project_id)

@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from labeling.agreement.aggregation import dawid_skene, dawid_skene_triples  # noqa: E402
-from labeling.writers import write_csv, write_jsonl, write_parquet  # noqa: E402
+from labeling.exporting.writers import write_csv, write_jsonl, write_parquet  # noqa: E402
 
 TEXTS = [
     'The ministry said on Tuesday that "no such order" had been given.',

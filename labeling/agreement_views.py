@@ -24,7 +24,7 @@ from labeling.agreement_serializers import (
 from labeling.exceptions import InvalidInput
 from labeling.models import AgreementRun, Kind, Task
 from labeling.permissions import LEAD, access_project
-from labeling.review import describe_disputed, disputed_queue
+from labeling.review.disputed import describe_disputed, disputed_queue
 
 KIND_PARAM = OpenApiParameter(
     "kind", str, enum=Kind.values, description="Task kind (verifiability, stance, attribution)."

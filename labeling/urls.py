@@ -45,5 +45,6 @@ urlpatterns = [
     ),
     # Other concerns' routes:
     path("", include("labeling.agreement_urls")),
-    path("", include("labeling.export_urls")),
+    path("", include("labeling.exporting.urls")),
+    path("", include("labeling.review.urls")),
 ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import pytest
 from django.test import TestCase
 
-from labeling import agreement_urls, export_urls
+from labeling import agreement_urls
 from labeling.agreement_runs import request_agreement_run
-from labeling.exporting import parse_export_params, start_export
+from labeling.exporting import urls as export_urls
+from labeling.exporting.records import parse_export_params, start_export
+from labeling.review import urls as review_urls
 from tests import test_authorization_matrix as core
 from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes
 
@@ -108,5 +110,8 @@ def test_every_review_route_is_in_the_matrix() -> None:
         "project-exports", "export-detail", "export-download", "gold-aggregate", "task-gold",
         "annotator-accuracy",
     }  # fmt: skip
-    names = {p.name for p in agreement_urls.urlpatterns + export_urls.urlpatterns}
+    names = {
+        p.name
+        for p in agreement_urls.urlpatterns + export_urls.urlpatterns + review_urls.urlpatterns
+    }
     assert names == covered

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.http import StreamingHttpResponse
 
-from labeling.exporting import ExportOptions, iter_records
+from labeling.exporting.records import ExportOptions, iter_records
 from labeling.models import Annotation, Export, GoldLabel, Task
 from tests.api_helpers import client_for, make_world
 
@@ -80,6 +80,22 @@ def test_default_format_is_jsonl_and_every_format_parses(world):
     assert parquet["Content-Type"] == "application/vnd.apache.parquet"
     table = pq.read_table(pa.BufferReader(body_of(parquet)))
     assert table.num_rows == n
+
+
+def test_format_is_the_file_format_and_accept_headers_of_export_types_are_served(world):
+    """?format= never picks a DRF renderer; Accept: text/csv etc. is not a 406."""
+    client = client_for(world.lead)
+    for fmt, media_type in [
+        ("csv", "text/csv"),
+        ("parquet", "application/vnd.apache.parquet"),
+        ("jsonl", "application/x-ndjson"),
+    ]:
+        response = client.get(url(world.project.pk, f"format={fmt}"), HTTP_ACCEPT=media_type)
+        assert response.status_code == 200, (fmt, response.content[:200])
+        assert response["Content-Type"].startswith(media_type)
+    bad = client.get(url(world.project.pk, "format=api"))
+    assert bad.status_code == 400
+    assert bad.json()["errors"]["format"]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +221,7 @@ def test_unfinished_export_cannot_be_downloaded(world):
 def test_failed_export_job_records_its_error(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import labeling.exporting as exporting
+    import labeling.exporting.records as exporting
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labeling.exceptions import InvalidInput
-from labeling.exporting import (
+from labeling.exporting.records import (
     ExportOptions,
     bio_tags_by_role,
     item_agreement,
@@ -28,10 +28,10 @@ from labeling.exporting import (
     stream_export,
     write_export_file,
 )
+from labeling.exporting.writers import FIELDS
 from labeling.gold import adjudicate, aggregate_gold
 from labeling.models import Annotation, Document, GoldLabel, Sentence, Task
 from labeling.tokenization import ROLES, role_bio_tags, tokenize
-from labeling.writers import FIELDS
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling.splits import DEFAULT_RATIOS, assign_splits, split_counts, validate_ratios
+from labeling.exporting.splits import DEFAULT_RATIOS, assign_splits, split_counts, validate_ratios
 
 KEYS = [f"doc-{i:05d}" for i in range(1000)]
 

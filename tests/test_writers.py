@@ -25,7 +25,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling.writers import (
+from labeling.exporting.writers import (
     CONTENT_TYPES,
     FIELDS,
     FILE_EXTENSIONS,
@@ -497,7 +497,7 @@ RSS_SCRIPT = """
 import resource, sys
 sys.path.insert(0, "tests")
 from test_writers import small_records
-from labeling.writers import write_records
+from labeling.exporting.writers import write_records
 fmt, n = sys.argv[1], int(sys.argv[2])
 options = {"batch_size": 5_000} if fmt == "parquet" else {}
 for _ in write_records(small_records(6_000), fmt, **options):  # warm up, load everything

@@ -9,14 +9,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from labeling.exceptions import InvalidInput
-from labeling.exporting import (
+from labeling.exporting.records import (
     count_tasks,
     parse_export_params,
     write_export_file,
     write_export_folder,
 )
+from labeling.exporting.writers import FILE_EXTENSIONS, FORMATS
 from labeling.models import Project
-from labeling.writers import FILE_EXTENSIONS, FORMATS
 
 # Command-line option → export parameter (the same names and checks as the API).
 FILTER_OPTIONS = {

@@ -59,6 +59,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from labeling.exceptions import InvalidInput
+from labeling.exporting.splits import DEFAULT_RATIOS, assign_splits, validate_ratios
+from labeling.exporting.writers import FILE_EXTENSIONS, FORMATS, write_dataset_card, write_records
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -73,9 +75,7 @@ from labeling.models import (
     Task,
 )
 from labeling.permissions import access_lead_object
-from labeling.splits import DEFAULT_RATIOS, assign_splits, validate_ratios
 from labeling.tokenization import ROLES, tokenize
-from labeling.writers import FILE_EXTENSIONS, FORMATS, write_dataset_card, write_records
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""REST views of dataset export, gold labels and annotator accuracy; leads and staff only.
+"""REST views of dataset export, streamed or as a background job; leads and staff only.
 
 Access follows ``labeling.permissions``: 404 for users outside the project (and for
 missing objects), 403 for the project's annotators.
@@ -13,13 +13,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.exceptions import Conflict, InvalidInput, NotFound
-from labeling.exporting import (
+from labeling.exceptions import Conflict, InvalidInput
+from labeling.exporting.records import (
     PARAMS,
     access_export,
     export_filename,
@@ -27,15 +27,9 @@ from labeling.exporting import (
     start_export,
     stream_export,
 )
-from labeling.gold import (
-    adjudicate,
-    aggregate_gold,
-    clear_adjudication,
-    estimate_annotator_accuracy,
-)
-from labeling.models import Export, GoldLabel, GoldMethod, JobStatus, Kind
-from labeling.permissions import LEAD, access_project, access_task
-from labeling.writers import CONTENT_TYPES, FORMATS
+from labeling.exporting.writers import CONTENT_TYPES, FORMATS
+from labeling.models import Export, JobStatus, Kind
+from labeling.permissions import LEAD, access_project
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
@@ -50,16 +44,25 @@ EXPORT_PARAMS = [
 ]
 
 
-class FirstRendererNegotiation(BaseContentNegotiation):
-    """Ignore DRF's ``?format=`` override: here ``format`` names the export's file format."""
+class ExportFileRenderer(BaseRenderer):
+    """Lets ``Accept: <an export's media type>`` through content negotiation.
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    The file itself is a ``StreamingHttpResponse`` or ``FileResponse`` that DRF does not
+    render; only an error can reach this renderer, and it is written as JSON.
+    """
 
-    def select_renderer(
-        self, request: Request, renderers: list[Any], format_suffix: str | None = None
-    ) -> tuple[Any, str]:
-        return renderers[0], renderers[0].media_type
+    format = "export"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: str | None = None, **kwargs: Any) -> bytes:
+        return JSONRenderer().render(data)
+
+
+def _file_renderers(*media_types: str) -> list[type[BaseRenderer]]:
+    return [JSONRenderer] + [
+        type(f"ExportFileRenderer{i}", (ExportFileRenderer,), {"media_type": media_type})
+        for i, media_type in enumerate(media_types)
+    ]
 
 
 def _query_dict(data: Any) -> dict[str, str]:
@@ -80,7 +83,7 @@ def _query_dict(data: Any) -> dict[str, str]:
 class ExportStreamView(APIView):
     """Stream the project's dataset: one record per task, as JSONL, CSV or Parquet."""
 
-    content_negotiation_class = FirstRendererNegotiation
+    renderer_classes = _file_renderers(*(t.split(";")[0] for t in CONTENT_TYPES.values()))
 
     @extend_schema(
         parameters=EXPORT_PARAMS,
@@ -157,7 +160,6 @@ class ProjectExportsView(GenericAPIView):
 
     serializer_class = ExportSerializer
     queryset = Export.objects.none()  # for the schema; requests use the project's exports
-    content_negotiation_class = FirstRendererNegotiation
 
     @extend_schema(responses={200: ExportSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND})
     def get(self, request: Request, project_id: int) -> Response:
@@ -194,7 +196,9 @@ class ExportDetailView(APIView):
 class ExportDownloadView(APIView):
     """The file of a finished export, streamed from storage."""
 
-    content_negotiation_class = FirstRendererNegotiation
+    renderer_classes = _file_renderers(
+        "application/octet-stream", *(t.split(";")[0] for t in CONTENT_TYPES.values())
+    )
 
     @extend_schema(
         responses={
@@ -217,145 +221,3 @@ class ExportDownloadView(APIView):
         )
         response["Cache-Control"] = "no-store"
         return response
-
-
-class AggregateRequestSerializer(serializers.Serializer):
-    """Which kind to aggregate and how."""
-
-    kind = serializers.ChoiceField(choices=Kind.choices)
-    method = serializers.ChoiceField(
-        choices=[GoldMethod.MAJORITY.value, GoldMethod.DAWID_SKENE.value],
-        default=GoldMethod.MAJORITY.value,
-    )
-
-
-class AnnotatorAccuracySerializer(serializers.Serializer):
-    annotator_id = serializers.IntegerField()
-    username = serializers.CharField()
-    accuracy = serializers.FloatField()
-    n_annotations = serializers.IntegerField()
-
-
-class AggregationResultSerializer(serializers.Serializer):
-    """What an aggregation did; adjudicated gold is counted but never changed."""
-
-    kind = serializers.CharField()
-    method = serializers.CharField()
-    n_items = serializers.IntegerField()
-    n_created = serializers.IntegerField()
-    n_updated = serializers.IntegerField()
-    n_unchanged = serializers.IntegerField()
-    n_deleted = serializers.IntegerField()
-    n_undecided = serializers.IntegerField()
-    n_adjudicated = serializers.IntegerField()
-    converged = serializers.BooleanField(allow_null=True)
-    n_iter = serializers.IntegerField(allow_null=True)
-    annotator_accuracy = AnnotatorAccuracySerializer(many=True)
-
-
-class GoldAggregateView(APIView):
-    """Compute aggregated gold for a kind (majority vote or Dawid-Skene) and store it."""
-
-    @extend_schema(
-        request=AggregateRequestSerializer,
-        responses={200: AggregationResultSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
-    )
-    def post(self, request: Request, project_id: int) -> Response:
-        project = access_project(request.user, project_id, role=LEAD)
-        body = AggregateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = aggregate_gold(project=project, **body.validated_data)
-        return Response(result.as_dict())
-
-
-class GoldSerializer(serializers.ModelSerializer):
-    """A task's gold label and who decided it."""
-
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-
-    class Meta:
-        model = GoldLabel
-        fields = ["task", "value", "method", "confidence", "decided_by", "note", "updated_at"]
-        read_only_fields = fields
-
-
-class AdjudicationSerializer(serializers.Serializer):
-    """The lead's decision: a value shaped like an annotation's, and an optional note."""
-
-    value = serializers.JSONField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class TaskGoldView(APIView):
-    """A task's gold label: read it, adjudicate it (PUT), or withdraw an adjudication."""
-
-    def _task(self, request: Request, task_id: int) -> Any:
-        task = access_task(request.user, task_id)
-        access_project(request.user, task.project_id, role=LEAD)  # 403 for annotators
-        return task
-
-    @extend_schema(responses={200: GoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
-    def get(self, request: Request, task_id: int) -> Response:
-        task = self._task(request, task_id)
-        gold = GoldLabel.objects.filter(task=task).select_related("decided_by").first()
-        if gold is None:
-            raise NotFound("this task has no gold label yet")
-        return Response(GoldSerializer(gold).data)
-
-    @extend_schema(
-        request=AdjudicationSerializer,
-        responses={200: GoldSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
-    )
-    def put(self, request: Request, task_id: int) -> Response:
-        task = self._task(request, task_id)
-        body = AdjudicationSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        gold = adjudicate(
-            task=task,
-            value=body.validated_data["value"],
-            user=request.user,
-            note=body.validated_data["note"],
-        )
-        return Response(GoldSerializer(gold).data)
-
-    @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
-    def delete(self, request: Request, task_id: int) -> Response:
-        task = self._task(request, task_id)
-        clear_adjudication(task=task)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class AnnotatorEstimateSerializer(AnnotatorAccuracySerializer):
-    confusion = serializers.DictField(
-        child=serializers.DictField(child=serializers.FloatField()),
-        help_text="confusion[true label][answered label]",
-    )
-
-
-class AnnotatorAccuracyReportSerializer(serializers.Serializer):
-    """Dawid-Skene estimates for one kind."""
-
-    kind = serializers.CharField()
-    method = serializers.CharField()
-    labels = serializers.ListField(child=serializers.CharField())
-    n_items = serializers.IntegerField()
-    n_annotations = serializers.IntegerField()
-    converged = serializers.BooleanField()
-    n_iter = serializers.IntegerField()
-    class_priors = serializers.DictField(child=serializers.FloatField())
-    annotators = AnnotatorEstimateSerializer(many=True)
-
-
-class AnnotatorAccuracyView(APIView):
-    """Each annotator's estimated accuracy on a kind (Dawid-Skene), for leads."""
-
-    @extend_schema(
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values, required=True)],
-        responses={200: AnnotatorAccuracyReportSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
-    )
-    def get(self, request: Request, project_id: int) -> Response:
-        project = access_project(request.user, project_id, role=LEAD)
-        kind = request.query_params.get("kind")
-        if not kind:
-            raise InvalidInput(f"is required: one of {', '.join(Kind.values)}", field="kind")
-        return Response(estimate_annotator_accuracy(project=project, kind=kind))

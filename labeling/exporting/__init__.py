@@ -1,0 +1,1 @@
+"""Dataset export: parameters, records, writers, splits, dataset card, export job work, API."""

@@ -1,0 +1,1 @@
+"""Review: disputed-first ordering of tasks and the gold-label API beside it."""

@@ -1,0 +1,19 @@
+"""Routes of gold labels and annotator accuracy, included by ``labeling.urls``."""
+
+from django.urls import path
+
+from labeling.review import gold_views as views
+
+urlpatterns = [
+    path(
+        "projects/<int:project_id>/gold/aggregate/",
+        views.GoldAggregateView.as_view(),
+        name="gold-aggregate",
+    ),
+    path("tasks/<int:task_id>/gold/", views.TaskGoldView.as_view(), name="task-gold"),
+    path(
+        "projects/<int:project_id>/annotator-accuracy/",
+        views.AnnotatorAccuracyView.as_view(),
+        name="annotator-accuracy",
+    ),
+]
