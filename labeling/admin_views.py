@@ -44,6 +44,7 @@ from labeling.models import (
     Sentence,
     Task,
 )
+from labeling.offsets import Utf16Index, to_utf16
 
 CONTEXT_SENTENCES = 2  # sentences shown before and after a task's sentence on lead pages
 
@@ -755,25 +756,29 @@ def adjudicate_view(
             "labels": [(label, counts.get(label, 0)) for label in labels],
             "form": form,
             "next": back,
-            "spans_data": {
-                "kind": task.kind,
-                "documentText": "",
-                "context": [
-                    {
-                        "id": s.pk,
-                        "start": s.start,
-                        "end": s.end,
-                        "text": s.text,
-                        "current": s.pk == task.sentence_id,
-                    }
-                    for s in context_sentences
-                ],
-                "annotations": [
-                    {"id": a.pk, "username": a.annotator.get_username(), "value": a.value}
-                    for a in annotations.values()
-                ],
-                "gold": gold.value if gold else None,
-            },
+            # spans.js counts UTF-16 code units, like every page's JavaScript.
+            "spans_data": to_utf16(
+                {
+                    "kind": task.kind,
+                    "documentText": "",
+                    "context": [
+                        {
+                            "id": s.pk,
+                            "start": s.start,
+                            "end": s.end,
+                            "text": s.text,
+                            "current": s.pk == task.sentence_id,
+                        }
+                        for s in context_sentences
+                    ],
+                    "annotations": [
+                        {"id": a.pk, "username": a.annotator.get_username(), "value": a.value}
+                        for a in annotations.values()
+                    ],
+                    "gold": gold.value if gold else None,
+                },
+                Utf16Index(task.document.text),
+            ),
         },
         site,
     )

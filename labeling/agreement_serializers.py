@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from labeling.agreement_runs import SUMMARY_KEYS
 from labeling.models import AgreementRun, JobStatus, Kind
+from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 
 
 class AgreementRunRequestSerializer(serializers.Serializer):
@@ -128,15 +129,15 @@ class AgreementRunListSerializer(serializers.ModelSerializer):
 class DisputedSentenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
+    start = serializers.IntegerField(help_text=START_HELP)
+    end = serializers.IntegerField(help_text=END_HELP)
     text = serializers.CharField()
 
 
 class DisputedAnnotationSerializer(serializers.Serializer):
     annotator = serializers.IntegerField()
     username = serializers.CharField()
-    value = serializers.JSONField()
+    value = serializers.JSONField(help_text=VALUE_HELP)
 
 
 class DisputedTaskSerializer(serializers.Serializer):
@@ -150,4 +151,6 @@ class DisputedTaskSerializer(serializers.Serializer):
     score = serializers.FloatField(help_text="Disagreement of the task in the ranking run.")
     run_id = serializers.IntegerField(help_text="The agreement run that ranked it.")
     annotations = DisputedAnnotationSerializer(many=True)
-    gold = serializers.JSONField(allow_null=True)
+    gold = serializers.JSONField(
+        allow_null=True, help_text="{value, method, confidence}; spans as in annotations."
+    )

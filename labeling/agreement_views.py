@@ -21,6 +21,7 @@ from labeling.agreement_serializers import (
     AgreementRunSerializer,
     DisputedTaskSerializer,
 )
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets
 from labeling.exceptions import InvalidInput
 from labeling.models import AgreementRun, Kind, Task
 from labeling.permissions import LEAD, access_project
@@ -71,9 +72,15 @@ class AgreementRunDetailView(GenericAPIView):
     serializer_class = AgreementRunSerializer
     queryset = AgreementRun.objects.none()  # for the schema; requests use access_agreement_run()
 
+    @extend_schema(parameters=[OFFSET_UNIT_PARAM])
     def get(self, request: Request, run_id: int) -> Response:
+        offsets = Offsets.of(request)
         run = access_agreement_run(request.user, run_id)
-        return Response(AgreementRunSerializer(run).data)
+        body = AgreementRunSerializer(run).data
+        if body.get("result") and offsets.utf16:
+            disputed = body["result"].get("most_disputed", [])
+            body["result"]["most_disputed"] = offsets.out_items(disputed, "document_id")
+        return Response(body)
 
 
 class DisputedTasksView(GenericAPIView):
@@ -88,15 +95,16 @@ class DisputedTasksView(GenericAPIView):
             OpenApiParameter(
                 "include_adjudicated", bool, description="Also list tasks a lead already decided."
             ),
+            OFFSET_UNIT_PARAM,
         ],
         responses=DisputedTaskSerializer(many=True),
     )
     def get(self, request: Request, project_id: int) -> Response:
+        offsets = Offsets.of(request)
         project = access_project(request.user, project_id, role=LEAD)
         kind = _kind_param(request, required=True)
         include = request.query_params.get("include_adjudicated", "").lower() in {"1", "true"}
         queue: Any = disputed_queue(project_id=project.pk, kind=kind, include_adjudicated=include)
         page = self.paginate_queryset(queue)
-        return self.get_paginated_response(
-            DisputedTaskSerializer(describe_disputed(page), many=True).data
-        )
+        items = DisputedTaskSerializer(describe_disputed(page), many=True).data
+        return self.get_paginated_response(offsets.out_items(items, "document_id"))

@@ -8,6 +8,7 @@ from django.db import connection
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
+from labeling.api.offset_units import offset_unit_field
 from labeling.models import (
     Annotation,
     AnnotationRevision,
@@ -23,6 +24,7 @@ from labeling.models import (
     Sentence,
     Task,
 )
+from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 
 NEIGHBOURS = 2
 
@@ -157,6 +159,7 @@ class SentenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sentence
         fields = ["id", "position", "start", "end", "text"]
+        extra_kwargs = {"start": {"help_text": START_HELP}, "end": {"help_text": END_HELP}}
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -242,7 +245,7 @@ class LeaseSerializer(serializers.Serializer):
 
 class OwnAnnotationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    value = serializers.JSONField()
+    value = serializers.JSONField(help_text=VALUE_HELP)
     revision = serializers.IntegerField()
     lead_time_ms = serializers.IntegerField(allow_null=True)
     updated_at = serializers.DateTimeField()
@@ -364,11 +367,14 @@ class AnnotationWriteSerializer(serializers.Serializer):
 
     value = serializers.JSONField(
         help_text='{"label": L} for verifiability and stance; {"attributions": [{"source": '
-        '{"start", "end"}, "cue": {...}, "content": {...}}]} for attribution (document offsets).'
+        '{"start", "end"}, "cue": {...}, "content": {...}}]} for attribution: half-open spans '
+        "of the document's text in Unicode code points (UTF-16 code units with "
+        "offset_unit=utf16); the cue lies inside the task's sentence."
     )
     lead_time_ms = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=24 * 60 * 60 * 1000
     )
+    offset_unit = offset_unit_field()
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
@@ -400,6 +406,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"value": {"help_text": VALUE_HELP}}
 
 
 def annotation_body(annotation: Annotation, task: Task, user: Any) -> dict[str, Any]:
@@ -426,6 +433,7 @@ class AnnotationRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = AnnotationRevision
         fields = ["revision", "value", "lead_time_ms", "created_at"]
+        extra_kwargs = {"value": {"help_text": VALUE_HELP}}
 
 
 class AnnotationDetailSerializer(AnnotationSerializer):

@@ -11,7 +11,12 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -20,6 +25,7 @@ from rest_framework.views import APIView
 
 from labeling import annotating, assignment
 from labeling import serializers as s
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
 from labeling.exceptions import InvalidInput, NotFound
 from labeling.filters import (
     AnnotationFilter,
@@ -231,11 +237,16 @@ class DocumentListView(generics.ListAPIView):
 class DocumentDetailView(APIView):
     """A document with its sentences (members); leads may delete it with its tasks."""
 
-    @extend_schema(responses={200: s.DocumentDetailSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
+        responses={200: s.DocumentDetailSerializer, 404: NOT_FOUND},
+    )
     def get(self, request: Request, document_id: int) -> Response:
+        offsets = Offsets.of(request)
         document = access_document(request.user, document_id)
         document = Document.objects.filter(pk=document.pk).prefetch_related("sentences").get()
-        return Response(s.DocumentDetailSerializer(document).data)
+        offsets.load([document.pk], texts={document.pk: document.text})
+        return Response(offsets.out(s.DocumentDetailSerializer(document).data, document.pk))
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request: Request, document_id: int) -> Response:
@@ -267,7 +278,7 @@ class NextTaskView(APIView):
     """Lease the next task of ``kind`` in reading order; 204 when nothing is left for you."""
 
     @extend_schema(
-        parameters=[KIND_PARAM, TARGET_PARAM],
+        parameters=[KIND_PARAM, TARGET_PARAM, OFFSET_UNIT_PARAM],
         responses={
             200: s.TaskPayloadSerializer,
             204: OpenApiResponse(description="Nothing left for you in this queue."),
@@ -275,6 +286,7 @@ class NextTaskView(APIView):
         },
     )
     def get(self, request: Request, project_id: int) -> Response:
+        offsets = Offsets.of(request)
         kind = request.query_params.get("kind")
         target = request.query_params.get("target") or None
         project, schema = access_queue(request.user, project_id, kind)
@@ -293,48 +305,61 @@ class NextTaskView(APIView):
             own_annotation=False,
             kind=kind,
         )
-        return Response(body)
+        return Response(offsets.out(body, body["document"]["id"]))
 
 
 class TaskDetailView(APIView):
     """A task as its annotator sees it (annotators: only tasks they held or annotated)."""
 
-    @extend_schema(responses={200: s.TaskPayloadSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM], responses={200: s.TaskPayloadSerializer, 404: NOT_FOUND}
+    )
     def get(self, request: Request, task_id: int) -> Response:
+        offsets = Offsets.of(request)
         task = access_task(request.user, task_id)
-        return Response(s.task_payload(task_id=task.pk, user=request.user, project=task.project))
+        body = s.task_payload(task_id=task.pk, user=request.user, project=task.project)
+        return Response(offsets.out(body, task.document_id))
 
 
 class AnnotationView(APIView):
     """Your annotation of a task: PUT submits or edits it (edits keep revisions)."""
 
-    @extend_schema(responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
+        responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND},
+    )
     def get(self, request: Request, task_id: int) -> Response:
+        offsets = Offsets.of(request)
         task = access_task(request.user, task_id)
         annotation = get_object_or_404(
             Annotation.objects.select_related("task", "annotator").prefetch_related("revisions"),
             task=task,
             annotator_id=request.user.pk,
         )
-        return Response(s.AnnotationDetailSerializer(annotation).data)
+        return Response(
+            offsets.out(s.AnnotationDetailSerializer(annotation).data, task.document_id)
+        )
 
     @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
         request=s.AnnotationWriteSerializer,
         responses={200: s.AnnotationSerializer, 404: NOT_FOUND},
     )
     def put(self, request: Request, task_id: int) -> Response:
         """Submit (first time) or edit your value; 200 either way, ``revision`` tells which."""
+        offsets = Offsets.of(request, request.data)
         task, labels = access_task_to_annotate(request.user, task_id)
         data = s.AnnotationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = annotating.submit_annotation(
             user=request.user,
             task=task,
-            value=data.validated_data["value"],
+            value=offsets.into(data.validated_data["value"], task.document_id),
             lead_time_ms=data.validated_data.get("lead_time_ms"),
             labels=labels,
         )
-        return Response(s.annotation_body(result.annotation, task, request.user))
+        body = s.annotation_body(result.annotation, task, request.user)
+        return Response(offsets.out(body, task.document_id))
 
 
 class SkipView(APIView):
@@ -354,7 +379,8 @@ def _annotations() -> QuerySet[Annotation]:
     return Annotation.objects.select_related("task", "annotator")
 
 
-class ProjectAnnotationListView(generics.ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=[OFFSET_UNIT_PARAM]))
+class ProjectAnnotationListView(OffsetUnitPageMixin, generics.ListAPIView):
     """All annotations of a project, newest first (leads)."""
 
     serializer_class = s.AnnotationSerializer
@@ -367,7 +393,8 @@ class ProjectAnnotationListView(generics.ListAPIView):
         return _annotations().filter(task__project=project).order_by("-updated_at", "-id")
 
 
-class MyAnnotationListView(generics.ListAPIView):
+@extend_schema_view(get=extend_schema(parameters=[OFFSET_UNIT_PARAM]))
+class MyAnnotationListView(OffsetUnitPageMixin, generics.ListAPIView):
     """Your own annotations in a project, newest first (to go back to earlier tasks)."""
 
     serializer_class = s.AnnotationSerializer
@@ -387,10 +414,15 @@ class MyAnnotationListView(generics.ListAPIView):
 class AnnotationDetailView(APIView):
     """One annotation with its revisions: its author, leads of its project, staff."""
 
-    @extend_schema(responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
+        responses={200: s.AnnotationDetailSerializer, 404: NOT_FOUND},
+    )
     def get(self, request: Request, annotation_id: int) -> Response:
+        offsets = Offsets.of(request)
         annotation = access_annotation(request.user, annotation_id)
-        return Response(s.AnnotationDetailSerializer(annotation).data)
+        body = s.AnnotationDetailSerializer(annotation).data
+        return Response(offsets.out(body, annotation.task.document_id))
 
 
 class ProgressView(APIView):

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, offset_unit_field
 from labeling.exceptions import InvalidInput, NotFound
 from labeling.gold import (
     adjudicate,
@@ -23,6 +24,7 @@ from labeling.gold import (
     estimate_annotator_accuracy,
 )
 from labeling.models import GoldLabel, GoldMethod, Kind
+from labeling.offsets import VALUE_HELP
 from labeling.permissions import LEAD, access_project, access_task
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
@@ -87,13 +89,18 @@ class GoldSerializer(serializers.ModelSerializer):
         model = GoldLabel
         fields = ["task", "value", "method", "confidence", "decided_by", "note", "updated_at"]
         read_only_fields = fields
+        extra_kwargs = {"value": {"help_text": VALUE_HELP}}
 
 
 class AdjudicationSerializer(serializers.Serializer):
     """The lead's decision: a value shaped like an annotation's, and an optional note."""
 
-    value = serializers.JSONField()
+    value = serializers.JSONField(
+        help_text="Shaped like an annotation's value; offsets in Unicode code points "
+        "(UTF-16 code units with offset_unit=utf16)."
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    offset_unit = offset_unit_field()
 
 
 class TaskGoldView(APIView):
@@ -104,29 +111,35 @@ class TaskGoldView(APIView):
         access_project(request.user, task.project_id, role=LEAD)  # 403 for annotators
         return task
 
-    @extend_schema(responses={200: GoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
+        responses={200: GoldSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
     def get(self, request: Request, task_id: int) -> Response:
+        offsets = Offsets.of(request)
         task = self._task(request, task_id)
         gold = GoldLabel.objects.filter(task=task).select_related("decided_by").first()
         if gold is None:
             raise NotFound("this task has no gold label yet")
-        return Response(GoldSerializer(gold).data)
+        return Response(offsets.out(GoldSerializer(gold).data, task.document_id))
 
     @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
         request=AdjudicationSerializer,
         responses={200: GoldSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def put(self, request: Request, task_id: int) -> Response:
+        offsets = Offsets.of(request, request.data)
         task = self._task(request, task_id)
         body = AdjudicationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         gold = adjudicate(
             task=task,
-            value=body.validated_data["value"],
+            value=offsets.into(body.validated_data["value"], task.document_id),
             user=request.user,
             note=body.validated_data["note"],
         )
-        return Response(GoldSerializer(gold).data)
+        return Response(offsets.out(GoldSerializer(gold).data, task.document_id))
 
     @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND})
     def delete(self, request: Request, task_id: int) -> Response:

@@ -1,16 +1,45 @@
 // Sentences in context with attribution roles drawn on them; word tokens for snapping.
-// Offsets are document-level and half-open, like the API's.
+// Offsets are document-level and half-open, in UTF-16 code units as JavaScript strings
+// count them: pages ask the API with offset_unit=utf16 (the API's default unit is the
+// Unicode code point). Tokens are whole grapheme clusters, so a selection never splits
+// 🇺🇦, 👩‍💻 or e + U+0301 (the API refuses such offsets).
 
 export const ROLES = ["source", "cue", "content"];
-const TOKEN_RE = /[\p{L}\p{N}_]+(?:['’\-.,][\p{L}\p{N}_]+)*|[^\p{L}\p{N}_\s]/gu;
+const WORDY = /^[\p{L}\p{N}_]/u; // a grapheme that starts with a word character
+const JOINER = /^['’\-.,]$/u; // joins two word runs into one token: don't, 1,844, U.S.
+const SPACE = /^\s+$/u;
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-/** Word tokens [start, end) of each sentence, in document offsets. */
+/** Word tokens [start, end) of each sentence, in document offsets (UTF-16 code units). */
 export function tokenize(sentences) {
   const tokens = [];
   for (const s of sentences) {
-    for (const m of s.text.matchAll(TOKEN_RE)) {
-      tokens.push([s.start + m.index, s.start + m.index + m[0].length]);
+    let word = null; // the word being built
+    let joiner = null; // a joiner right after it, kept if a word character follows
+    const close = () => {
+      if (word) tokens.push(word);
+      if (joiner) tokens.push(joiner);
+      word = joiner = null;
+    };
+    for (const { segment, index } of GRAPHEMES.segment(s.text)) {
+      const a = s.start + index;
+      const b = a + segment.length;
+      if (WORDY.test(segment)) {
+        if (word && (joiner || word)[1] === a) {
+          word = [word[0], b];
+          joiner = null;
+        } else {
+          close();
+          word = [a, b];
+        }
+      } else if (word && !joiner && word[1] === a && JOINER.test(segment)) {
+        joiner = [a, b];
+      } else {
+        close();
+        if (!SPACE.test(segment)) tokens.push([a, b]);
+      }
     }
+    close();
   }
   return tokens;
 }

@@ -11,7 +11,9 @@ import { ROLES, pointOffset, renderText, snap, spanText, tokenize, tripleMarks }
 const root = document.getElementById("lb-workspace");
 const config = JSON.parse(document.getElementById("lb-workspace-config").textContent);
 const API = config.api;
-const DRAFT_KEY = (taskId) => `lb-draft:${config.username}:${taskId}`;
+const DRAFT_KEY = (taskId) => `lb-draft-utf16:${config.username}:${taskId}`;
+// Every offset this page reads or writes is in UTF-16 code units, as JavaScript counts.
+const UNIT = "offset_unit=utf16";
 
 const state = {
   task: null,
@@ -38,7 +40,7 @@ const $ = (sel) => root.querySelector(sel);
 async function loadNext() {
   setBusy(true);
   try {
-    const url = `${API}projects/${config.projectId}/next-task/?kind=${encodeURIComponent(config.kind)}`;
+    const url = `${API}projects/${config.projectId}/next-task/?kind=${encodeURIComponent(config.kind)}&${UNIT}`;
     const task = await api("GET", url);
     if (task === null) {
       showEmpty();
@@ -56,7 +58,7 @@ async function loadNext() {
 async function loadTask(taskId) {
   setBusy(true);
   try {
-    const task = await api("GET", `${API}tasks/${taskId}/`);
+    const task = await api("GET", `${API}tasks/${taskId}/?${UNIT}`);
     show(task, true);
   } catch (err) {
     showError(err, "Could not open that task.");
@@ -161,7 +163,7 @@ async function submit() {
   const body = { value: currentValue(), lead_time_ms: Math.round(performance.now() - state.startedAt) };
   setBusy(true);
   try {
-    await api("PUT", `${API}tasks/${task.id}/annotation/`, body);
+    await api("PUT", `${API}tasks/${task.id}/annotation/?${UNIT}`, body);
     clearDraft(task.id);
     if (!state.history.includes(task.id)) state.history.push(task.id);
     const wasEditing = state.editing;

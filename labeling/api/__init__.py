@@ -1,0 +1,1 @@
+"""The REST interface: serializers, views, request options and error handling."""
