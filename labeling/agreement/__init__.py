@@ -29,9 +29,11 @@ from .coefficients import (
     percent_agreement,
     scott_pi,
 )
+from .gamma import gamma_agreement
 from .item import item_disagreement, per_label_alpha
 from .pairwise import pairwise_agreement, pairwise_matrices
 from .summary import summarize_attributions, summarize_labels
+from .unitizing import unitizing_alpha
 
 __all__ = [
     "LEVELS",
@@ -43,6 +45,7 @@ __all__ = [
     "confusion_matrix",
     "distance_matrix",
     "fleiss_kappa",
+    "gamma_agreement",
     "gwet_ac1",
     "has_attribution_codes",
     "item_disagreement",
@@ -57,4 +60,5 @@ __all__ = [
     "summarize_attributions",
     "summarize_labels",
     "token_role_codes",
+    "unitizing_alpha",
 ]

@@ -34,6 +34,7 @@ from .coefficients import (
     scott_pi_from_confusions,
 )
 from .counts import as_codes, coincidences_from_counts, value_counts
+from .triples import triple_f1
 from .pairwise import mean_pairwise_kappa, pair_confusions, pairwise_agreement
 
 Progress = Callable[[float], object] | None
@@ -243,6 +244,7 @@ def summarize_attributions(
             "per_label": {role: _clean(per_role[TOKEN_LABELS.index(role)]) for role in ROLES},
             "has_attribution_per_label": summary["per_label"],
             "span_f1": span_f1(items, n_annotators, counts=pair_counts),
+            "triple_f1": triple_f1(items, n_annotators),
             "item_disagreement": _clean_list(combined),
         }
     )
