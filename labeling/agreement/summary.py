@@ -34,8 +34,8 @@ from .coefficients import (
     scott_pi_from_confusions,
 )
 from .counts import as_codes, coincidences_from_counts, value_counts
-from .triples import triple_f1
 from .pairwise import mean_pairwise_kappa, pair_confusions, pairwise_agreement
+from .triples import triple_f1
 
 Progress = Callable[[float], object] | None
 
