@@ -28,15 +28,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
-from django.db.models import BooleanField, Count, ExpressionWrapper, Model, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from labeling.admin_site import Access, access_for
+from labeling.access import Access, access_for, can_create_project, visible_rows
+from labeling.exceptions import DomainError
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -52,6 +64,7 @@ from labeling.models import (
     Sentence,
     Task,
 )
+from labeling.projects import check_annotators_per_item, set_annotators_per_item
 
 site = admin.site
 
@@ -61,22 +74,22 @@ site = admin.site
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Scopes the queryset and every permission by the requester's role.
+    """Scopes the queryset and every permission by the requester's role (``labeling.access``).
 
     Subclasses say how their rows relate to a project (``project_path``) and, when an
-    annotator may see some rows, which ones (``annotator_filter``).
+    annotator may see some rows, which ones (``annotator_rows``).
     """
 
     project_path = "project"
-    annotators_see = False  # annotators see rows from annotator_filter (or none)
+    annotators_see = False  # annotators see rows from annotator_rows (or none)
     lead_can_change = False
     lead_can_delete = False
     list_per_page = 50
     show_full_result_count = False  # one COUNT(*) fewer on big tables
 
-    def annotator_filter(self, access: Access) -> dict[str, Any]:
-        """Lookups restricting rows to an annotator's own work (default: their projects)."""
-        return {f"{self.project_path}__in": access.annotator_projects}
+    def annotator_rows(self, access: Access) -> Q:
+        """The rows of their projects an annotator may see (default: all of them)."""
+        return Q()
 
     def _project_id(self, obj: Model) -> int | None:
         target: Any = obj
@@ -87,14 +100,10 @@ class ScopedAdmin(admin.ModelAdmin):
         return target.pk if target is not None else None
 
     def scope(self, qs: QuerySet, access: Access) -> QuerySet:
-        """Restrict ``qs`` to what ``access`` may see."""
-        if access.is_staff:
-            return qs
-        lead_rows = qs.filter(**{f"{self.project_path}__in": access.lead_projects})
-        if not self.annotators_see or not access.annotator_projects:
-            return lead_rows
-        own = qs.filter(**self.annotator_filter(access))
-        return (lead_rows | own).distinct() if access.lead_projects else own
+        """Restrict ``qs`` to what ``access`` may see (``access.visible_rows``)."""
+        own = self.annotator_rows(access) if self.annotators_see else None
+        project = "pk" if self.project_path == "id" else f"{self.project_path}_id"
+        return visible_rows(qs, access, project=project, own=own)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Every list, change page and action reads through this scoped queryset."""
@@ -204,8 +213,27 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ("user",)
 
 
+class ProjectChangeForm(forms.ModelForm):
+    """The project's change form: a new overlap is checked as the API checks it."""
+
+    class Meta:
+        model = Project
+        fields = ("name", "description", "guidelines", "annotators_per_item", "lease_minutes")
+
+    def clean_annotators_per_item(self) -> int:
+        """Refuse, naming the field, what ``projects.set_annotators_per_item`` would refuse."""
+        value = self.cleaned_data["annotators_per_item"]
+        if self.instance.pk is not None and "annotators_per_item" in self.changed_data:
+            try:
+                check_annotators_per_item(project=self.instance, annotators_per_item=value)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+        return value
+
+
 @admin.register(Project)
 class ProjectAdmin(ScopedAdmin):
+    form = ProjectChangeForm
     project_path = "id"
     annotators_see = True
     lead_can_change = True
@@ -222,16 +250,14 @@ class ProjectAdmin(ScopedAdmin):
     readonly_fields = ("created_by",)
     inlines = (LabelSchemaInline, MembershipInline)
 
-    def annotator_filter(self, access: Access) -> dict[str, Any]:
-        """An annotator sees the projects they belong to."""
-        return {"id__in": access.annotator_projects}
-
     def _project_id(self, obj: Model) -> int | None:
         return obj.pk
 
-    def scope(self, qs: QuerySet, access: Access) -> QuerySet:
-        """Members see their projects."""
-        return qs if access.is_staff else qs.filter(id__in=access.member_projects)
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        """A new overlap goes to every task of the project, as through the API."""
+        if change and "annotators_per_item" in form.changed_data:
+            set_annotators_per_item(project=obj, annotators_per_item=obj.annotators_per_item)
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Count documents and members in the same query."""
@@ -260,8 +286,8 @@ class ProjectAdmin(ScopedAdmin):
         return self.fields
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        """Staff and leads create projects (through the project form with schemas)."""
-        return access_for(request).is_lead
+        """Project creators (``access.can_create_project``) use the project form with schemas."""
+        return can_create_project(request.user)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
         """Projects are created with their schemas by the labeling project form."""
@@ -442,9 +468,10 @@ class TaskAdmin(ScopedAdmin):
     readonly_fields = fields
     inlines = (AnnotationInline,)
 
-    def annotator_filter(self, access: Access) -> dict[str, Any]:
+    def annotator_rows(self, access: Access) -> Q:
         """An annotator sees the tasks they were handed."""
-        return {"assignments__annotator_id": access.user_id}
+        mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=access.user_id)
+        return Q(Exists(mine))
 
     def get_list_display(self, request: HttpRequest) -> tuple:
         """Annotators see no counts of other people's work."""
@@ -499,9 +526,9 @@ class AssignmentAdmin(ScopedAdmin):
     fields = ("task", "annotator", "status", "leased_at", "expires_at", "finished_at")
     readonly_fields = fields
 
-    def annotator_filter(self, access: Access) -> dict[str, Any]:
+    def annotator_rows(self, access: Access) -> Q:
         """An annotator sees their own assignments."""
-        return {"annotator_id": access.user_id}
+        return Q(annotator_id=access.user_id)
 
     def _project_id(self, obj: Model) -> int | None:
         return obj.task.project_id  # type: ignore[attr-defined]
@@ -564,9 +591,9 @@ class AnnotationAdmin(ScopedAdmin):
     readonly_fields = fields
     inlines = (RevisionInline,)
 
-    def annotator_filter(self, access: Access) -> dict[str, Any]:
+    def annotator_rows(self, access: Access) -> Q:
         """An annotator sees their own annotations only."""
-        return {"annotator_id": access.user_id}
+        return Q(annotator_id=access.user_id)
 
     def _project_id(self, obj: Model) -> int | None:
         return obj.task.project_id  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The admin site class and the per-request access summary it and the admin pages share.
+"""The admin site class: who may log in, the labeling pages, the index of one's projects.
 
 Kept apart from ``labeling.admin`` (which registers the model pages) because Django
 imports ``LabelingAdminSite`` while it builds the default site, and registering models
@@ -7,7 +7,6 @@ during that import would land them on a site object that is then discarded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import admin
@@ -16,67 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver
 
-from labeling.models import Membership, Project, Role
-
-# ---------------------------------------------------------------------------------------
-# Who may see what
-
-
-@dataclass(frozen=True)
-class Access:
-    """One request's view of the labeling data: staff, or the projects led and annotated."""
-
-    user_id: int | None
-    is_staff: bool = False
-    lead_projects: frozenset[int] = field(default_factory=frozenset)
-    annotator_projects: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def member_projects(self) -> frozenset[int]:
-        """Projects this user belongs to in any role."""
-        return self.lead_projects | self.annotator_projects
-
-    @property
-    def is_member(self) -> bool:
-        """True when the user belongs to at least one project."""
-        return bool(self.member_projects)
-
-    @property
-    def is_lead(self) -> bool:
-        """True for staff and for leads of at least one project."""
-        return self.is_staff or bool(self.lead_projects)
-
-    def leads(self, project_id: int | None) -> bool:
-        """May this user manage (lead) ``project_id``?"""
-        return self.is_staff or project_id in self.lead_projects
-
-    def member_of(self, project_id: int | None) -> bool:
-        """May this user open ``project_id`` at all?"""
-        return self.is_staff or project_id in self.member_projects
-
-
-def access_for(request: HttpRequest) -> Access:
-    """The ``Access`` of ``request.user``, computed once per request."""
-    cached = getattr(request, "_labeling_access", None)
-    if cached is not None:
-        return cached
-    user = request.user
-    if not (user.is_authenticated and user.is_active):
-        access = Access(user_id=None)
-    elif user.is_staff:
-        access = Access(user_id=user.pk, is_staff=True)
-    else:
-        lead: set[int] = set()
-        annotator: set[int] = set()
-        for project_id, role in Membership.objects.filter(user=user).values_list(
-            "project_id", "role"
-        ):
-            (lead if role == Role.LEAD else annotator).add(project_id)
-        access = Access(
-            user_id=user.pk, lead_projects=frozenset(lead), annotator_projects=frozenset(annotator)
-        )
-    request._labeling_access = access  # type: ignore[attr-defined]
-    return access
+from labeling.access import access_for
+from labeling.models import Membership, Project
 
 
 class MemberAuthenticationForm(AdminAuthenticationForm):

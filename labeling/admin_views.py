@@ -18,13 +18,23 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, F, Max, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET
 
-from labeling.admin_site import access_for
+from labeling.access import (
+    LEAD,
+    CanCreateProject,
+    access_for,
+    access_lead_object,
+    access_project,
+    access_task,
+    can_create_project,
+    page_gate,
+)
 from labeling.exceptions import DomainError
 from labeling.models import (
     AgreementRun,
@@ -79,14 +89,8 @@ def _render(
 
 
 def _led_project(request: HttpRequest, project_id: int) -> Project:
-    """A project the requester leads (staff: any); 404 for missing and for not yours."""
-    access = access_for(request)
-    if not access.leads(project_id):
-        raise Http404("No such project.")
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
+    """A project the requester leads (staff: any): ``access_project`` answered as a page."""
+    return page_gate(access_project, request.user, project_id, role=LEAD)
 
 
 def _kind_choices(project: Project) -> list[tuple[str, str]]:
@@ -232,8 +236,8 @@ def project_create_view(request: HttpRequest, site: admin.AdminSite | None = Non
     """Create a project and its label schemas through ``create_project``."""
     from labeling.projects import create_project
 
-    if not access_for(request).is_lead:
-        raise Http404("Only staff and project leads create projects.")
+    if not can_create_project(request.user):
+        raise PermissionDenied(CanCreateProject.message)
     form = ProjectCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         schemas = form.schemas()
@@ -362,9 +366,7 @@ def import_status_view(
     request: HttpRequest, job_id: int, site: admin.AdminSite | None = None
 ) -> JsonResponse:
     """One ImportJob's status and progress as JSON, for the import page to poll."""
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None or not access_for(request).leads(job.project_id):
-        raise Http404("No such import job.")
+    job = page_gate(access_lead_object, request.user, ImportJob, job_id, "import job")
     return JsonResponse(_job_json(job))
 
 
@@ -696,13 +698,10 @@ def adjudicate_view(
     """Every annotation of one task side by side; the lead picks or enters the gold value."""
     from labeling.gold import adjudicate
 
-    task = (
-        Task.objects.select_related("project", "document", "sentence", "gold", "gold__decided_by")
-        .filter(pk=task_id)
-        .first()
-    )
-    if task is None or not access_for(request).leads(task.project_id):
-        raise Http404("No such task.")
+    page_gate(access_task, request.user, task_id, role=LEAD)
+    task = Task.objects.select_related(
+        "project", "document", "sentence", "gold", "gold__decided_by"
+    ).get(pk=task_id)
     annotations = {
         a.pk: a
         for a in Annotation.objects.filter(task=task)

@@ -49,6 +49,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
+from labeling.access import access_lead_object
 from labeling.exceptions import InvalidInput
 from labeling.models import (
     AgreementRun,
@@ -59,7 +60,6 @@ from labeling.models import (
     Project,
     Task,
 )
-from labeling.permissions import access_lead_object
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """REST views of agreement runs and the disputed-first review queue; leads and staff only.
 
-Access follows ``labeling.permissions``: 404 for users outside the project (and for
+Access follows ``labeling.access``: 404 for users outside the project (and for
 missing objects), 403 for the project's annotators, who must not learn agreement.
 """
 
@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from labeling.access import LEAD, access_project
 from labeling.agreement_runs import access_agreement_run, request_agreement_run, run_history
 from labeling.agreement_serializers import (
     AgreementRunListSerializer,
@@ -24,7 +25,6 @@ from labeling.agreement_serializers import (
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets
 from labeling.exceptions import InvalidInput
 from labeling.models import AgreementRun, Kind, Task
-from labeling.permissions import LEAD, access_project
 from labeling.review.disputed import describe_disputed, disputed_queue
 
 KIND_PARAM = OpenApiParameter(

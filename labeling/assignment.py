@@ -297,7 +297,7 @@ def next_task(
     leases of this queue are released first (bounded, rate-limited per process) and
     always before None is answered. Never offers a task the annotator submitted, skipped
     or holds; may re-offer one whose lease they let expire. ``schema``: the enabled
-    schema of ``kind`` when the caller already read it (``permissions.access_queue``).
+    schema of ``kind`` when the caller already read it (``access.access_queue``).
     """
     schema = enabled_schema(project, kind, target, schema=schema)
     target = target or None

@@ -8,11 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, Max, Q, Value, When
 
-from labeling.exceptions import InvalidInput, NotFound
+from labeling.exceptions import Conflict, InvalidInput, NotFound
 from labeling.label_schemas import SchemaError, SchemaSpec, parse_schemas
-from labeling.models import LabelSchema, Membership, Project, Role
+from labeling.models import LabelSchema, Membership, Project, Role, Task
 
 
 def _schema_error(exc: SchemaError) -> InvalidInput:
@@ -35,10 +36,7 @@ def create_project(
     """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("must be a non-empty string", field="name")
-    if isinstance(annotators_per_item, bool) or not isinstance(annotators_per_item, int):
-        raise InvalidInput("must be an integer", field="annotators_per_item")
-    if not 1 <= annotators_per_item <= 100:
-        raise InvalidInput("must be between 1 and 100", field="annotators_per_item")
+    _check_overlap(annotators_per_item)
     if lease_minutes is None:
         lease_minutes = int(settings.LABELING["LEASE_MINUTES"])
     if not 1 <= lease_minutes <= 7 * 24 * 60:
@@ -59,6 +57,91 @@ def create_project(
         LabelSchema.objects.bulk_create(_schema_rows(project, specs))
         if created_by is not None and created_by.pk and not created_by.is_staff:
             Membership.objects.create(project=project, user=created_by, role=Role.LEAD)
+    return project
+
+
+def _check_overlap(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("must be an integer", field="annotators_per_item")
+    if not 1 <= value <= 100:
+        raise InvalidInput("must be between 1 and 100", field="annotators_per_item")
+    return value
+
+
+def overlap_blockers(*, project: Project, annotators_per_item: int) -> tuple[int, int]:
+    """Tasks holding more annotators (leased or submitted) than ``annotators_per_item``, and
+    the most any task holds: lowering the overlap below that would drop someone's work.
+    """
+    row = Task.objects.filter(project_id=project.pk).aggregate(
+        over=Count("id", filter=Q(n_assigned__gt=annotators_per_item)), most=Max("n_assigned")
+    )
+    return row["over"], row["most"] or 0
+
+
+def _refuse_lowering(over: int, most: int, wanted: int) -> Conflict:
+    return Conflict(
+        f"cannot lower to {wanted}: {over} task(s) already have up to {most} annotators "
+        f"(leased or submitted); use {most} or more",
+        field="annotators_per_item",
+        code="overlap_in_use",
+    )
+
+
+def check_annotators_per_item(*, project: Project, annotators_per_item: Any) -> int:
+    """Validate a new overlap for ``project`` (400 / 409 naming the field); returns it."""
+    wanted = _check_overlap(annotators_per_item)
+    over, most = overlap_blockers(project=project, annotators_per_item=wanted)
+    if over:
+        raise _refuse_lowering(over, most, wanted)
+    return wanted
+
+
+def set_annotators_per_item(*, project: Project, annotators_per_item: Any) -> int:
+    """Change how many annotators label each task, for the project AND all its tasks.
+
+    Every task of the project gets the new overlap at once (one UPDATE), so tasks never
+    disagree with their project: raising it reopens tasks, complete ones included, for the
+    extra annotators; lowering it closes tasks that now have enough. Lowering below what a
+    task already holds (leased or submitted) is refused with 409 naming the field. Returns
+    how many tasks were updated.
+    """
+    wanted = check_annotators_per_item(project=project, annotators_per_item=annotators_per_item)
+    try:
+        with transaction.atomic():
+            updated = Task.objects.filter(project_id=project.pk).update(
+                overlap=wanted,
+                is_open=Case(When(n_assigned__lt=wanted, then=Value(True)), default=Value(False)),
+            )
+    except IntegrityError:
+        # A lease taken meanwhile breaks the "never over-assigned" CHECK: refuse as above.
+        over, most = overlap_blockers(project=project, annotators_per_item=wanted)
+        raise _refuse_lowering(max(over, 1), max(most, wanted + 1), wanted) from None
+    project.annotators_per_item = wanted
+    project.save(update_fields=["annotators_per_item", "updated_at"])
+    return updated
+
+
+#: Project fields a lead may change after creation (``update_project``).
+EDITABLE_FIELDS = ("name", "description", "guidelines", "lease_minutes", "annotators_per_item")
+
+
+def update_project(*, project: Project, changes: dict[str, Any]) -> Project:
+    """Apply a lead's changes to ``EDITABLE_FIELDS``, all or nothing (API and admin alike).
+
+    A new ``annotators_per_item`` goes to every task too (``set_annotators_per_item``).
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput("cannot be changed after creation", field=sorted(unknown)[0])
+    with transaction.atomic():
+        overlap = changes.get("annotators_per_item")
+        if overlap is not None and overlap != project.annotators_per_item:
+            set_annotators_per_item(project=project, annotators_per_item=overlap)
+        rest = {k: v for k, v in changes.items() if k != "annotators_per_item"}
+        for name, value in rest.items():
+            setattr(project, name, value)
+        if rest:
+            project.save(update_fields=[*rest, "updated_at"])
     return project
 
 

@@ -90,13 +90,21 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectUpdateSerializer(serializers.ModelSerializer):
-    """Fields a lead may change after creation (overlap is fixed once tasks exist)."""
+    """Fields a lead may change after creation (``projects.update_project``)."""
 
     lease_minutes = serializers.IntegerField(min_value=1, max_value=10080, required=False)
+    annotators_per_item = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text="Applies to every task of the project: raising it reopens tasks for more "
+        "annotators; lowering it below what a task already holds (leased or submitted) "
+        "is refused with 409.",
+    )
 
     class Meta:
         model = Project
-        fields = ["name", "description", "guidelines", "lease_minutes"]
+        fields = ["name", "description", "guidelines", "lease_minutes", "annotators_per_item"]
         extra_kwargs = {"name": {"required": False}}
 
 

@@ -1,6 +1,6 @@
 """REST views: parse the request, call one plain function, serialize the answer.
 
-Every view reaches its objects through ``labeling.permissions`` (404 for missing and
+Every view reaches its objects through ``labeling.access`` (404 for missing and
 not-yours alike, 403 for members lacking the role). Annotators are blind: the only
 annotation values they receive are their own.
 """
@@ -25,19 +25,7 @@ from rest_framework.views import APIView
 
 from labeling import annotating, assignment
 from labeling import serializers as s
-from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
-from labeling.exceptions import InvalidInput, NotFound
-from labeling.filters import (
-    AnnotationFilter,
-    DocumentFilter,
-    MembershipFilter,
-    OwnAnnotationFilter,
-    ProjectFilter,
-    TaskFilter,
-)
-from labeling.importing import import_documents
-from labeling.models import Annotation, Document, Membership, Project, Task
-from labeling.permissions import (
+from labeling.access import (
     LEAD,
     CanCreateProject,
     access_annotation,
@@ -51,7 +39,19 @@ from labeling.permissions import (
     parse_id,
     visible_projects,
 )
-from labeling.projects import add_member, create_project, remove_member
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
+from labeling.exceptions import InvalidInput, NotFound
+from labeling.filters import (
+    AnnotationFilter,
+    DocumentFilter,
+    MembershipFilter,
+    OwnAnnotationFilter,
+    ProjectFilter,
+    TaskFilter,
+)
+from labeling.importing import import_documents
+from labeling.models import Annotation, Document, Membership, Project, Task
+from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.readers import ReadError, parse_record
 
 KIND_PARAM = OpenApiParameter(
@@ -124,12 +124,18 @@ class ProjectDetailView(APIView):
         project = access_project(request.user, project_id)
         return Response(s.ProjectSerializer(project).data)
 
-    @extend_schema(request=s.ProjectUpdateSerializer, responses={200: s.ProjectSerializer})
+    @extend_schema(
+        request=s.ProjectUpdateSerializer,
+        responses={
+            200: s.ProjectSerializer,
+            409: OpenApiResponse(description="annotators_per_item below what tasks hold."),
+        },
+    )
     def patch(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
         data = s.ProjectUpdateSerializer(project, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        data.save()
+        update_project(project=project, changes=data.validated_data)
         return Response(s.ProjectSerializer(project).data)
 
     @extend_schema(responses={204: None})
@@ -250,8 +256,7 @@ class DocumentDetailView(APIView):
 
     @extend_schema(responses={204: None, 404: NOT_FOUND})
     def delete(self, request: Request, document_id: int) -> Response:
-        document = access_document(request.user, document_id)
-        access_project(request.user, document.project_id, role=LEAD)
+        document = access_document(request.user, document_id, role=LEAD)
         document.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -19,7 +19,7 @@ ENDPOINTS = {
     "tasks": ("/api/projects/{p}/tasks/", 4),
     "annotations": ("/api/projects/{p}/annotations/", 4),
     "my-annotations": ("/api/projects/{p}/my-annotations/", 4),
-    "document": ("/api/documents/{d}/", 5),
+    "document": ("/api/documents/{d}/", 4),  # token, access (one query), document, sentences
     "progress": ("/api/projects/{p}/progress/", 5),
 }
 

@@ -58,6 +58,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from labeling.access import access_lead_object
 from labeling.exceptions import InvalidInput
 from labeling.exporting.splits import DEFAULT_RATIOS, assign_splits, validate_ratios
 from labeling.exporting.writers import FILE_EXTENSIONS, FORMATS, write_dataset_card, write_records
@@ -74,7 +75,6 @@ from labeling.models import (
     Project,
     Task,
 )
-from labeling.permissions import access_lead_object
 from labeling.tokenization import ROLES, tokenize
 
 logger = logging.getLogger(__name__)

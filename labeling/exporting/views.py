@@ -1,6 +1,6 @@
 """REST views of dataset export, streamed or as a background job; leads and staff only.
 
-Access follows ``labeling.permissions``: 404 for users outside the project (and for
+Access follows ``labeling.access``: 404 for users outside the project (and for
 missing objects), 403 for the project's annotators.
 """
 
@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labeling.access import LEAD, access_project
 from labeling.exceptions import Conflict, InvalidInput
 from labeling.exporting.records import (
     PARAMS,
@@ -29,7 +30,6 @@ from labeling.exporting.records import (
 )
 from labeling.exporting.writers import CONTENT_TYPES, FORMATS
 from labeling.models import Export, JobStatus, Kind
-from labeling.permissions import LEAD, access_project
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")

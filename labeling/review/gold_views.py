@@ -1,6 +1,6 @@
 """REST views of gold labels and annotator accuracy, for leads and staff.
 
-Access follows ``labeling.permissions``: 404 for users outside the project (and for
+Access follows ``labeling.access``: 404 for users outside the project (and for
 missing objects), 403 for the project's annotators.
 """
 
@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labeling.access import LEAD, access_project, access_task
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, offset_unit_field
 from labeling.exceptions import InvalidInput, NotFound
 from labeling.gold import (
@@ -25,7 +26,6 @@ from labeling.gold import (
 )
 from labeling.models import GoldLabel, GoldMethod, Kind
 from labeling.offsets import VALUE_HELP
-from labeling.permissions import LEAD, access_project, access_task
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
@@ -107,9 +107,7 @@ class TaskGoldView(APIView):
     """A task's gold label: read it, adjudicate it (PUT), or withdraw an adjudication."""
 
     def _task(self, request: Request, task_id: int) -> Any:
-        task = access_task(request.user, task_id)
-        access_project(request.user, task.project_id, role=LEAD)  # 403 for annotators
-        return task
+        return access_task(request.user, task_id, role=LEAD)  # 403 for annotators
 
     @extend_schema(
         parameters=[OFFSET_UNIT_PARAM],
