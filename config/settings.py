@@ -175,6 +175,9 @@ LABELING = {
     "AGREEMENT_DEBOUNCE_SECONDS": env.int("LABELING_AGREEMENT_DEBOUNCE_SECONDS", default=30),
     "BOOTSTRAP_DRAWS": env.int("LABELING_BOOTSTRAP_DRAWS", default=1000),
     "MAX_UPLOAD_BYTES": env.int("LABELING_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024),
+    # GET .../export/ streams at most this many tasks (0: no limit); larger exports answer
+    # 409 and go through the export job, so no request streams for minutes.
+    "EXPORT_STREAM_MAX_RECORDS": env.int("LABELING_EXPORT_STREAM_MAX_RECORDS", default=100_000),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]
 

@@ -36,6 +36,6 @@ def release_expired_leases() -> int:
 @shared_task(name="labeling.run_export", acks_late=True)
 def run_export(export_id: int) -> None:
     """Write an Export's file; a no-op when it is done, failed or deleted."""
-    from labeling.exporting.records import run_export_job
+    from labeling.exporting.job import run_export_job
 
     run_export_job(export_id)

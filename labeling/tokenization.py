@@ -7,7 +7,9 @@ shifted by ``offset`` so callers can tokenize a sentence and get document offset
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 # Words keep inner apostrophes, hyphens and digit separators ("Kremlin's", "1,844",
 # "pro-Russian", "3.5"); every other non-space character is a token of its own.
@@ -34,20 +36,30 @@ def token_in_span(token: Span, span: Span) -> bool:
 def bio_tags(tokens: Sequence[Span], spans: Iterable[Span]) -> list[str]:
     """BIO tags (``B``/``I``/``O``) for ``tokens`` against one role's ``spans``.
 
-    Each span starts a new ``B``; tokens covered by no span are ``O``.
+    Each span, in sorted order, marks its first overlapping token ``B`` and the following
+    overlapping tokens ``I`` where they are still ``O``; tokens covered by no span are
+    ``O``. ``tokens`` must be sorted and disjoint, as :func:`tokenize` returns them:
+    O(tokens + spans log tokens).
     """
-    tags = ["O"] * len(tokens)
-    for span in sorted(spans):
+    ends = [end for _, end in tokens]
+    n = len(tokens)
+    tags = ["O"] * n
+    for span_start, span_end in sorted(spans):
+        i = bisect_right(ends, span_start)  # the first token ending after the span starts
         first = True
-        for i, token in enumerate(tokens):
-            if token_in_span(token, span):
-                if first or tags[i] == "O":
-                    tags[i] = "B" if first else "I"
+        while i < n and tokens[i][0] < span_end:
+            if first:
+                tags[i] = "B"
                 first = False
+            elif tags[i] == "O":
+                tags[i] = "I"
+            i += 1
     return tags
 
 
-def role_bio_tags(tokens: Sequence[Span], attributions: Iterable[dict]) -> dict[str, list[str]]:
+def role_bio_tags(
+    tokens: Sequence[Span], attributions: Iterable[Mapping[str, Any]]
+) -> dict[str, list[str]]:
     """One BIO sequence per role for attribution triples ``{role: {"start", "end"}}``."""
     attributions = list(attributions)
     return {
@@ -59,7 +71,9 @@ def role_bio_tags(tokens: Sequence[Span], attributions: Iterable[dict]) -> dict[
     }
 
 
-def token_role_labels(tokens: Sequence[Span], attributions: Iterable[dict]) -> list[str]:
+def token_role_labels(
+    tokens: Sequence[Span], attributions: Iterable[Mapping[str, Any]]
+) -> list[str]:
     """One role label per token (``source``/``cue``/``content``/``O``), narrowest role wins."""
     per_role = role_bio_tags(tokens, attributions)
     labels = []

@@ -12,7 +12,8 @@ from django.test import TestCase
 from labeling import agreement_urls
 from labeling.agreement_runs import request_agreement_run
 from labeling.exporting import urls as export_urls
-from labeling.exporting.records import parse_export_params, start_export
+from labeling.exporting.job import start_export
+from labeling.exporting.params import parse_export_params
 from labeling.review import urls as review_urls
 from tests import test_authorization_matrix as core
 from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -11,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from django.http import StreamingHttpResponse
 
-from labeling.exporting.records import ExportOptions, iter_records
+from labeling.exporting.params import ExportOptions
+from labeling.exporting.records import iter_records
 from labeling.models import Annotation, Export, GoldLabel, Task
 from tests.api_helpers import client_for, make_world
 
@@ -44,8 +46,21 @@ def url(project_id: int, query: str = "") -> str:
 
 
 def body_of(response) -> bytes:
+    """The records of a streamed export, after checking and removing its trailer line."""
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content)
+    content = b"".join(response.streaming_content)
+    if response["Content-Type"].startswith("application/vnd.apache.parquet"):
+        return content
+    cut = content.rindex(b"\n", 0, len(content) - 1) + 1 if content.count(b"\n") > 1 else 0
+    data, trailer = content[:cut], content[cut:].decode()
+    if trailer.startswith("{"):
+        stated = json.loads(trailer)["export_trailer"]
+    else:
+        mark, records, sha = trailer.strip().split(",")
+        assert mark == "#export_trailer"
+        stated = {"records": int(records.split("=")[1]), "sha256": sha.split("=")[1]}
+    assert stated["sha256"] == hashlib.sha256(data).hexdigest()
+    return data
 
 
 def test_lead_streams_jsonl_with_a_filename(world):
@@ -221,7 +236,7 @@ def test_unfinished_export_cannot_be_downloaded(world):
 def test_failed_export_job_records_its_error(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import labeling.exporting.records as exporting
+    import labeling.exporting.job as exporting
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

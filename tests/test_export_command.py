@@ -9,7 +9,8 @@ import os
 import pytest
 from django.core.management import CommandError, call_command
 
-from labeling.exporting.records import ExportOptions, iter_records
+from labeling.exporting.params import ExportOptions
+from labeling.exporting.records import iter_records
 from tests.test_exporting import Data
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -19,29 +20,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import LEAD, access_project
-from labeling.exceptions import Conflict, InvalidInput
-from labeling.exporting.records import (
-    PARAMS,
-    access_export,
-    export_filename,
-    parse_export_params,
-    start_export,
-    stream_export,
-)
-from labeling.exporting.writers import CONTENT_TYPES, FORMATS
-from labeling.models import Export, JobStatus, Kind
+from labeling.exceptions import Conflict
+from labeling.exporting.job import access_export, start_export
+from labeling.exporting.params import ExportParamsSerializer, parse_export_params
+from labeling.exporting.records import count_tasks, export_filename, stream_export
+from labeling.exporting.writers import CONTENT_TYPES
+from labeling.models import Export, JobStatus
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
-EXPORT_PARAMS = [
-    OpenApiParameter(
-        name,
-        OpenApiTypes.STR,
-        enum=list(FORMATS) if name == "format" else (Kind.values if name == "kind" else None),
-        description=description,
-    )
-    for name, description in PARAMS.items()
-]
 
 
 class ExportFileRenderer(BaseRenderer):
@@ -65,33 +52,26 @@ def _file_renderers(*media_types: str) -> list[type[BaseRenderer]]:
     ]
 
 
-def _query_dict(data: Any) -> dict[str, str]:
-    """Request body values as the strings the query-parameter parser expects."""
-    if not isinstance(data, dict):
-        raise InvalidInput("must be a JSON object of export parameters", field="body")
-    out: dict[str, str] = {}
-    for key, value in data.items():
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, dict) and key == "splits":
-            out[key] = ",".join(f"{name}:{ratio}" for name, ratio in value.items())
-        elif value is not None:
-            out[key] = str(value)
-    return out
-
-
 class ExportStreamView(APIView):
-    """Stream the project's dataset: one record per task, as JSONL, CSV or Parquet."""
+    """Stream the project's dataset: one record per task, as JSONL, CSV or Parquet.
+
+    JSONL and CSV end with a trailer line (record count and SHA-256 of the bytes before
+    it) so that a client can tell a cut stream; larger exports go through the job.
+    """
 
     renderer_classes = _file_renderers(*(t.split(";")[0] for t in CONTENT_TYPES.values()))
 
     @extend_schema(
-        parameters=EXPORT_PARAMS,
+        parameters=[ExportParamsSerializer],
         responses={
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
             400: OpenApiResponse(description="A bad parameter; the message names it."),
+            409: OpenApiResponse(
+                description="More records than LABELING_EXPORT_STREAM_MAX_RECORDS: start an "
+                "export job (POST /exports/) with the same parameters."
+            ),
             403: FORBIDDEN,
             404: NOT_FOUND,
         },
@@ -99,6 +79,14 @@ class ExportStreamView(APIView):
     def get(self, request: Request, project_id: int) -> StreamingHttpResponse:
         project = access_project(request.user, project_id, role=LEAD)
         fmt, options = parse_export_params(project, request.query_params)
+        limit = int(settings.LABELING["EXPORT_STREAM_MAX_RECORDS"])
+        if limit and count_tasks(project, options) > limit:
+            raise Conflict(
+                f"this export covers more than {limit} tasks, too many to stream in one "
+                "request; start an export job (POST /api/projects/<id>/exports/ with the same "
+                "parameters) and download its file when it is done",
+                code="export_too_large",
+            )
         response = StreamingHttpResponse(
             stream_export(project, fmt, options), content_type=CONTENT_TYPES[fmt]
         )
@@ -139,22 +127,6 @@ class ExportSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class ExportRequestSerializer(serializers.Serializer):
-    """The body of ``POST /exports/``: the streaming endpoint's parameters as JSON."""
-
-    format = serializers.ChoiceField(choices=list(FORMATS), default="jsonl")
-    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    min_agreement = serializers.FloatField(required=False, min_value=0, max_value=1)
-    only_adjudicated = serializers.BooleanField(required=False)
-    updated_from = serializers.CharField(required=False)
-    updated_to = serializers.CharField(required=False)
-    annotator = serializers.CharField(required=False)
-    split = serializers.CharField(required=False)
-    splits = serializers.CharField(required=False, help_text="e.g. train:0.8,dev:0.1,test:0.1")
-    seed = serializers.IntegerField(required=False)
-    reveal_annotators = serializers.BooleanField(required=False)
-
-
 class ProjectExportsView(GenericAPIView):
     """A project's export jobs (GET) and starting one that writes a file (POST)."""
 
@@ -170,12 +142,12 @@ class ProjectExportsView(GenericAPIView):
         return self.get_paginated_response(data)
 
     @extend_schema(
-        request=ExportRequestSerializer,
+        request=ExportParamsSerializer,
         responses={202: ExportSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
-        fmt, options = parse_export_params(project, _query_dict(request.data))
+        fmt, options = parse_export_params(project, request.data)
         export = start_export(project=project, fmt=fmt, options=options, user=request.user)
         export.refresh_from_db()  # in eager mode the job has already run
         return Response(

@@ -1,0 +1,181 @@
+"""The dataset card (README.md) of a folder export, rendered from a Django template.
+
+The template is ``labeling/exporting/dataset_card.md``; this module only gathers what it
+shows: counts, label sets, the latest agreement figures, gold methods, the files with
+their record counts and SHA-256 (also in the YAML front matter, where
+``datasets.load_dataset`` checks the counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from labeling.exporting.params import ExportOptions
+from labeling.exporting.writers import FIELDS, NESTED_FIELDS
+from labeling.models import AgreementRun, JobStatus, Kind, LabelSchema, Project
+from labeling.tokenization import ROLES
+
+TEMPLATE = "labeling/exporting/dataset_card.md"
+AGREEMENT_METRICS = ("alpha", "alpha_ci95", "percent_agreement", "n_items")
+#: Split names ``datasets`` uses for ours (it loads ``dev`` files as ``validation``).
+HF_SPLIT_NAMES = {"dev": "validation"}
+
+FIELD_DOCS: dict[str, str] = {
+    "task_id": "id of the labeling task (one record per task)",
+    "document_id": "id of the document",
+    "document_external_id": "the document's id in its source, if imported with one",
+    "document_title": "title of the document",
+    "sentence_id": "id of the sentence",
+    "sentence_position": "0-based position of the sentence in its document",
+    "sentence_start": "offset (code points) where the sentence starts in the document",
+    "sentence_end": "offset (code points) where the sentence ends (exclusive)",
+    "sentence_text": "the sentence, exactly `document.text[start:end]`",
+    "kind": "task kind: `verifiability`, `stance` or `attribution`",
+    "target": "stance target (empty for other kinds)",
+    "split": "train/dev/test split, assigned per document",
+    "annotations": "every annotation: `annotator`, `value`, `lead_time_ms`, `updated_at`",
+    "gold": "the accepted value, null if none",
+    "gold_method": "how the gold value was decided: `adjudicated`, `majority`, `dawid_skene`",
+    "gold_confidence": "confidence of an aggregated gold value (0-1)",
+    "agreement": "per-item agreement among the annotators (0-1), null with fewer than two",
+    "tokens": "attribution only: token offsets `[start, end]` in document coordinates",
+    "bio": "attribution only: BIO tags per token for `source`, `cue` and `content`",
+}
+NESTED_ENCODING: dict[str, dict[str, str]] = {
+    "jsonl": {},
+    "csv": dict.fromkeys(NESTED_FIELDS, "JSON string"),
+    "parquet": {
+        "annotations": "list of structs; `value` a struct like `gold`",
+        "gold": "struct of the value's fields (a field another kind uses is null)",
+        "tokens": "list of [start, end]",
+        "bio": "struct of lists",
+    },
+}
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    """One data file of a folder export."""
+
+    split: str
+    name: str
+    records: int
+    size: int
+    sha256: str
+
+    @property
+    def hf_split(self) -> str:
+        """The split's name in ``datasets``."""
+        return HF_SPLIT_NAMES.get(self.split, self.split)
+
+
+def size_category(n: int) -> str:
+    """The Hugging Face ``size_categories`` tag of ``n`` records."""
+    for bound, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
+        if n < bound:
+            return name
+    return "n>10M"
+
+
+def _labels(schemas: Sequence[LabelSchema]) -> list[dict[str, Any]]:
+    out = []
+    for schema in schemas:
+        attribution = schema.kind == Kind.ATTRIBUTION
+        out.append(
+            {
+                "kind": schema.kind,
+                "labels": list(ROLES) if attribution else list(schema.labels),
+                "level": "" if attribution else schema.level,
+                "targets": list(schema.targets) if schema.kind == Kind.STANCE else [],
+            }
+        )
+    return out
+
+
+def _agreement(project: Project, kinds: Sequence[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for kind in kinds:
+        result = (
+            AgreementRun.objects.filter(project=project, kind=kind, status=JobStatus.DONE)
+            .order_by("-id")
+            .values_list("result", flat=True)
+            .first()
+        )
+        if result:
+            rows.append((kind, {k: result.get(k) for k in AGREEMENT_METRICS if k in result}))
+    metrics = [m for m in AGREEMENT_METRICS if any(m in figures for _, figures in rows)]
+    return metrics, [
+        {"kind": kind, "values": [figures.get(m) for m in metrics]} for kind, figures in rows
+    ]
+
+
+def dataset_card(
+    project: Project,
+    fmt: str,
+    options: ExportOptions,
+    counts: Mapping[str, Mapping[str, int]],
+    gold_methods: Mapping[str, Mapping[str, int]],
+    files: Sequence[SplitFile],
+) -> str:
+    """The README.md of a folder export: ``counts`` is ``{split: {kind: records}}``."""
+    splits = list(options.ratios) if options.split is None else [options.split]
+    schemas = list(LabelSchema.objects.filter(project=project, enabled=True).order_by("id"))
+    kinds: list[str] = []
+    for split in splits:
+        kinds.extend(k for k in counts.get(split, {}) if k not in kinds)
+    kinds.extend(s.kind for s in schemas if s.kind not in kinds)
+    count_rows = []
+    for split in splits:
+        row = [counts.get(split, {}).get(k, 0) for k in kinds]
+        count_rows.append({"split": split, "counts": row, "total": sum(row)})
+    column_totals = [sum(counts.get(s, {}).get(k, 0) for s in splits) for k in kinds]
+    total = sum(column_totals)
+    categories = []
+    if any(k in kinds for k in (Kind.VERIFIABILITY, Kind.STANCE)):
+        categories.append("text-classification")
+    if Kind.ATTRIBUTION in kinds:
+        categories.append("token-classification")
+    metrics, agreement = _agreement(project, [s.kind for s in schemas])
+    filters = options.active_filters()
+    encoding = NESTED_ENCODING[fmt]
+    context = {
+        "project_name": project.name,
+        "description": project.description.strip(),
+        "format": fmt,
+        "loader": "json" if fmt == "jsonl" else fmt,
+        "exported_at": timezone.now().replace(microsecond=0).isoformat(),
+        "task_categories": categories,
+        "size_category": size_category(total),
+        "files": files,
+        "empty_splits": [s for s in splits if s not in {f.split for f in files}],
+        "kinds": kinds,
+        "total": total,
+        "count_rows": count_rows,
+        "column_totals": column_totals,
+        "filters": orjson.dumps(filters).decode() if filters else "",
+        "labels": _labels(schemas),
+        "metrics": metrics,
+        "agreement": agreement,
+        "gold_methods": [
+            {"kind": kind, "methods": list(methods.items())}
+            for kind, methods in sorted(gold_methods.items())
+        ],
+        "ratios": [(name, f"{ratio:g}") for name, ratio in options.ratios.items()],
+        "seed": options.seed,
+        "fields": [
+            {"name": f, "doc": FIELD_DOCS[f], "encoding": encoding.get(f, "")} for f in FIELDS
+        ],
+    }
+    return render_to_string(TEMPLATE, context)
