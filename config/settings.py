@@ -148,6 +148,8 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "labeling.models.Kind",
         "AssignmentStatusEnum": "labeling.models.AssignmentStatus",
         "JobStatusEnum": "labeling.models.JobStatus",
+        "AnnotatorStatusEnum": "labeling.quality.models.AnnotatorStatus",
+        "QualificationEnum": "labeling.quality.models.Qualification",
     },
 }
 

@@ -30,6 +30,7 @@ from labeling.exceptions import Forbidden, NotFound
 from labeling.models import (
     Annotation,
     Assignment,
+    ControlQuestion,
     Document,
     Kind,
     LabelSchema,
@@ -38,6 +39,7 @@ from labeling.models import (
     Role,
     Task,
 )
+from labeling.quality import policies
 
 #: Role names accepted by the gates: any member, or a lead.
 MEMBER = "member"
@@ -177,9 +179,11 @@ _QUEUE_ACCESS_SQL = f"""
 SELECT p.id, p.guidelines, p.lease_minutes,
        (SELECT m.role FROM {Membership._meta.db_table} m
         WHERE m.project_id = p.id AND m.user_id = %s),
-       s.id, s.labels, s.level, s.targets
+       s.id, s.labels, s.level, s.targets,
+       {policies.CONTEXT_COLUMNS}
 FROM {Project._meta.db_table} p
 LEFT JOIN {LabelSchema._meta.db_table} s ON s.project_id = p.id AND s.kind = %s AND s.enabled
+{policies.CONTEXT_JOINS}
 WHERE p.id = %s
 """  # noqa: S608
 
@@ -187,16 +191,17 @@ WHERE p.id = %s
 def access_queue(user: Any, project_id: Any, kind: Any) -> tuple[Project, LabelSchema | None]:
     """``access_project(role=MEMBER)`` plus the project's enabled schema of ``kind``, one query.
 
-    The project carries ``id``, ``guidelines``, ``lease_minutes`` and ``viewer_role`` (other
-    fields load on access). The schema is None when ``kind`` is not enabled: the caller
-    answers that with a 400 naming ``kind`` (``assignment.enabled_schema``).
+    The project carries ``id``, ``guidelines``, ``lease_minutes``, ``viewer_role`` and the
+    quality ``queue_context`` of this user (other fields load on access). The schema is
+    None when ``kind`` is not enabled: the caller answers that with a 400 naming ``kind``
+    (``assignment.enabled_schema``).
     """
     pid = parse_id(project_id, "project")
     if not user.is_authenticated:
         raise NotFound("project not found")
     with connection.cursor() as cur:
         known = kind if kind in Kind.values else ""  # never send junk (NUL bytes) to SQL
-        cur.execute(_QUEUE_ACCESS_SQL, [user.pk, known, pid])
+        cur.execute(_QUEUE_ACCESS_SQL, [user.pk, user.pk, known, user.pk, pid])
         row = cur.fetchone()
     if row is None:
         raise NotFound("project not found")
@@ -205,6 +210,7 @@ def access_queue(user: Any, project_id: Any, kind: Any) -> tuple[Project, LabelS
         raise NotFound("project not found")
     project = Project.from_db(connection.alias, _PROJECT_FIELDS, row[:3])
     project.viewer_role = found_role  # type: ignore[attr-defined]
+    project.queue_context = policies.context_from_row(row[8:])  # type: ignore[attr-defined]
     schema = None
     if row[4] is not None:
         schema = LabelSchema(
@@ -227,7 +233,8 @@ SELECT {", ".join(f"t.{f}" for f in _TASK_FIELDS)},
        (SELECT m.role FROM {Membership._meta.db_table} m
         WHERE m.project_id = t.project_id AND m.user_id = %s),
        (SELECT s.labels FROM {LabelSchema._meta.db_table} s
-        WHERE s.project_id = t.project_id AND s.kind = t.kind)
+        WHERE s.project_id = t.project_id AND s.kind = t.kind),
+       (SELECT c.id FROM {ControlQuestion._meta.db_table} c WHERE c.task_id = t.id)
 FROM {Task._meta.db_table} t
 WHERE t.id = %s
 """  # noqa: S608
@@ -236,7 +243,8 @@ WHERE t.id = %s
 def access_task_to_annotate(user: Any, task_id: Any) -> tuple[Task, list[str]]:
     """``access_task(annotate=True)`` plus the labels of the task's schema, one query.
 
-    The task carries the fields listed in ``_TASK_FIELDS`` (others load on access).
+    The task carries the fields listed in ``_TASK_FIELDS`` (others load on access) and
+    ``control_pk``: the id of its control question, or None.
     """
     tid = parse_id(task_id, "task")
     if not user.is_authenticated:
@@ -247,6 +255,7 @@ def access_task_to_annotate(user: Any, task_id: Any) -> tuple[Task, list[str]]:
     if row is None or (row[7] is None and not _is_staff(user)):
         raise NotFound("task not found")
     task = Task.from_db(connection.alias, _TASK_FIELDS, row[:7])
+    task.control_pk = row[9]  # type: ignore[attr-defined]
     return task, json.loads(row[8]) if row[8] is not None else []
 
 

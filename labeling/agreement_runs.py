@@ -60,6 +60,7 @@ from labeling.models import (
     Project,
     Task,
 )
+from labeling.quality.dataset import real_annotations
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def _schema(project_id: int, kind: str) -> LabelSchema:
 
 
 def _annotations(project_id: int, kind: str) -> Any:
-    return Annotation.objects.filter(task__project_id=project_id, task__kind=kind).order_by()
+    qs = Annotation.objects.filter(task__project_id=project_id, task__kind=kind)
+    return real_annotations(qs).order_by()
 
 
 def _report(progress: Progress | None, done: int, total: int, share: float) -> None:

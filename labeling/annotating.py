@@ -27,11 +27,13 @@ from labeling.models import (
     AnnotationRevision,
     Assignment,
     AssignmentStatus,
+    ControlQuestion,
     Kind,
     LabelSchema,
     Sentence,
     Task,
 )
+from labeling.quality.answers import record_control_answer
 
 #: Lead times above this (one day) are not plausible and are refused.
 MAX_LEAD_TIME_MS = 24 * 60 * 60 * 1000
@@ -39,10 +41,12 @@ MAX_LEAD_TIME_MS = 24 * 60 * 60 * 1000
 
 @dataclass(frozen=True)
 class SubmitResult:
-    """The stored annotation and whether this call created it (False: an edit)."""
+    """The stored annotation, whether this call created it (False: an edit), and when the
+    task is a control question answered for the first time, the judged answer."""
 
     annotation: Annotation
     created: bool
+    control_answer: Any = None
 
 
 def validate_annotation_value(task: Task, value: Any, *, labels: list | None = None) -> dict:
@@ -98,6 +102,27 @@ def submit_annotation(
     and bumps ``revision``. Without ``lead_time_ms`` the time since the lease began is
     recorded for a first submission. ``labels``: the schema's labels if already read.
     """
+    result = _submit(user, task, value, lead_time_ms, labels)
+    if not result.created:
+        return result
+    control_pk = getattr(task, "control_pk", _UNKNOWN)
+    if control_pk is _UNKNOWN:
+        control_pk = ControlQuestion.objects.filter(task_id=task.pk).values_list("pk").first()
+        control_pk = control_pk[0] if control_pk else None
+    if control_pk is None:
+        return result
+    answer = record_control_answer(
+        user=user, task=task, control_id=control_pk, annotation=result.annotation
+    )
+    return SubmitResult(result.annotation, created=True, control_answer=answer)
+
+
+_UNKNOWN: Any = object()
+
+
+def _submit(
+    user: Any, task: Task, value: Any, lead_time_ms: Any, labels: list | None
+) -> SubmitResult:
     lead_time = _lead_time(lead_time_ms)
     clean = validate_annotation_value(task, value, labels=labels)
     now = timezone.now()

@@ -44,12 +44,15 @@ from labeling.models import (
     Annotation,
     Assignment,
     AssignmentStatus,
+    ControlQuestion,
     Kind,
     LabelSchema,
     Membership,
     Project,
     Task,
 )
+from labeling.quality import policies
+from labeling.quality.dataset import regular_tasks
 
 #: How many expired leases one ``next_task`` call releases at most (the job does the rest).
 LAZY_RELEASE_LIMIT = 50
@@ -160,12 +163,17 @@ def release_all_expired_leases(*, batch: int = 1000) -> int:
 
 
 _A, _T = Assignment._meta.db_table, Task._meta.db_table
+_C = ControlQuestion._meta.db_table
+# The newest assignment that is held, or else not of a control question: a control
+# leaves the annotator's place in reading order where it was.
 # Only table names (model metadata) and enum values are interpolated.
 _CURSOR_SQL = f"""
 SELECT a.id, a.status, a.leased_at, a.expires_at, a.task_id, t.document_id, t.position, t.target,
        CASE WHEN a.status = 'active' AND a.expires_at > %s THEN 1 ELSE 0 END
 FROM {_A} a JOIN {_T} t ON t.id = a.task_id
 WHERE a.annotator_id = %s AND t.project_id = %s AND t.kind = %s {{target}}
+  AND ((a.status = 'active' AND a.expires_at > %s)
+       OR NOT EXISTS (SELECT 1 FROM {_C} c WHERE c.task_id = a.task_id))
 ORDER BY a.id DESC
 LIMIT 1
 """  # noqa: S608
@@ -198,6 +206,7 @@ def _held_or_cursor(
     params: list[Any] = [now, user.pk, project.pk, kind]
     if target:
         params.append(target)
+    params.append(now)
     with connection.cursor() as cur:
         cur.execute(_CURSOR_ONE_TARGET if target else _CURSOR_ANY_TARGET, params)
         row = cur.fetchone()
@@ -226,6 +235,7 @@ def _candidates(
     qs = (
         Task.objects.filter(where, project=project, kind=kind, is_open=True)
         .filter(~Exists(mine))
+        .filter(~Exists(ControlQuestion.objects.filter(task_id=OuterRef("pk"))))
         .annotate(mine_expired=Exists(mine_expired))
     )
     if target is not None:
@@ -301,21 +311,43 @@ def next_task(
     """
     schema = enabled_schema(project, kind, target, schema=schema)
     target = target or None
+    ctx = policies.context_for(user, project)
+    policies.check_may_work(ctx)
     swept = _sweep(project.pk, schema.kind)
-    leased = _lease(user, project, schema, target)
+    leased = _lease(user, project, schema, target, ctx)
     if leased is None and not swept and _sweep(project.pk, schema.kind, force=True):
-        leased = _lease(user, project, schema, target)
+        leased = _lease(user, project, schema, target, ctx)
     if leased is not None:
         leased.schema = schema  # type: ignore[attr-defined]  # saves the payload a query
     return leased
 
 
 def _lease(
-    user: Any, project: Project, schema: LabelSchema, target: str | None
+    user: Any,
+    project: Project,
+    schema: LabelSchema,
+    target: str | None,
+    ctx: policies.QueueContext,
 ) -> Assignment | None:
     held, cursor = _held_or_cursor(user, project, schema.kind, target)
     if held is not None:
         return held
+    if ctx.plain:
+        return _lease_regular(user, project, schema, target, cursor)
+    return policies.lease_with_policies(
+        user=user,
+        project=project,
+        kind=schema.kind,
+        target=target,
+        ctx=ctx,
+        regular=lambda: _lease_regular(user, project, schema, target, cursor),
+    )
+
+
+def _lease_regular(
+    user: Any, project: Project, schema: LabelSchema, target: str | None, cursor: Cursor | None
+) -> Assignment | None:
+    """Lease the first task in reading order from the cursor (the regular queue)."""
     now = timezone.now()
     expires = now + timedelta(minutes=project.lease_minutes)
     targets = _targets(schema, target)
@@ -372,6 +404,7 @@ WITH c AS (
           WHERE m.task_id = t.id AND m.annotator_id = %(user)s
             AND m.status <> '{AssignmentStatus.EXPIRED.value}'
       )
+      AND NOT EXISTS (SELECT 1 FROM {_C} ctl WHERE ctl.task_id = t.id)
     ORDER BY t.document_id, t.position
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
@@ -475,10 +508,12 @@ def skip_task(*, user: Any, task: Task) -> Assignment:
 def project_progress(*, project: Project, user: Any, all_annotators: bool) -> dict[str, Any]:
     """Totals by kind and target, and per annotator by kind (only ``user`` unless leading).
 
+    Control questions are left out: they are not part of the dataset.
+
     A fixed number of aggregate queries, whatever the project's size.
     """
     totals = (
-        Task.objects.filter(project=project)
+        regular_tasks(Task.objects.filter(project=project))
         .values("kind", "target")
         .annotate(
             n_tasks=Count("id"),
@@ -504,7 +539,9 @@ def project_progress(*, project: Project, user: Any, all_annotators: bool) -> di
     tasks_per_kind: Counter[str] = Counter()
     for row in by_kind:
         tasks_per_kind[row["kind"]] += row["n_tasks"]
-    rows = Assignment.objects.filter(task__project=project)
+    rows = Assignment.objects.filter(task__project=project).filter(
+        ~Exists(ControlQuestion.objects.filter(task_id=OuterRef("task_id")))
+    )
     members = Membership.objects.filter(project=project)
     if not all_annotators:
         rows = rows.filter(annotator_id=user.pk)

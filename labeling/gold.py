@@ -51,6 +51,7 @@ from labeling.models import (
     Sentence,
     Task,
 )
+from labeling.quality.dataset import real_annotations
 
 METHODS: tuple[str, ...] = (GoldMethod.MAJORITY, GoldMethod.DAWID_SKENE)
 BATCH_SIZE = 1000
@@ -228,7 +229,7 @@ def _load_label_codes(project: Project, kind: str, labels: Sequence[str]) -> _La
     annotators: list[int] = []
     codes: list[int] = []
     rows = (
-        Annotation.objects.filter(task__project=project, task__kind=kind)
+        real_annotations(Annotation.objects.filter(task__project=project, task__kind=kind))
         .values_list("task_id", "annotator_id", KT("value__label"))
         .order_by()
         .iterator(chunk_size=READ_CHUNK)
@@ -262,6 +263,9 @@ def _vote_matrix(data: _LabelData) -> np.ndarray:
     matrix = np.full((n_items, int(column.max()) + 1), -1, dtype=np.int64)
     matrix[items, column] = data.codes[order]
     return matrix
+
+
+_ATTR = Kind.ATTRIBUTION
 
 
 def _usernames(user_ids: Iterable[int]) -> dict[int, str]:
@@ -365,7 +369,9 @@ def _decide_attribution_all(project: Project) -> dict[int, _Decision | None]:
     values: list[dict] = []
     current: int | None = None
     rows = (
-        Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
+        real_annotations(
+            Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
+        )
         .values_list("task_id", "value")
         .order_by("task_id")
         .iterator(chunk_size=READ_CHUNK)
@@ -540,7 +546,9 @@ def _load_has_attribution_codes(project: Project) -> _LabelData:
     annotators: list[int] = []
     codes: list[int] = []
     rows = (
-        Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
+        real_annotations(
+            Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
+        )
         .values_list("task_id", "annotator_id", "value")
         .order_by()
         .iterator(chunk_size=READ_CHUNK)

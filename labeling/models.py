@@ -468,3 +468,17 @@ class ImportJob(BackgroundJob):
 
     def __str__(self) -> str:
         return f"import {self.filename or self.format} #{self.pk} ({self.status})"
+
+
+# Quality control lives in its own module; importing it here registers its models.
+from labeling.quality.models import (  # noqa: E402, F401
+    AnnotatorState,
+    AnnotatorStatus,
+    ControlAnswer,
+    ControlQuestion,
+    Escalation,
+    EscalationStatus,
+    Qualification,
+    QualitySettings,
+    Reservation,
+)

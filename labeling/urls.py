@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("labeling.agreement_urls")),
     path("", include("labeling.exporting.urls")),
     path("", include("labeling.review.urls")),
+    path("", include("labeling.quality.urls")),
 ]

@@ -52,6 +52,7 @@ from labeling.filters import (
 from labeling.importing import import_documents
 from labeling.models import Annotation, Document, Membership, Project, Task
 from labeling.projects import add_member, create_project, remove_member, update_project
+from labeling.quality.qualification import feedback as qualification_feedback
 from labeling.readers import ReadError, parse_record
 
 KIND_PARAM = OpenApiParameter(
@@ -364,6 +365,8 @@ class AnnotationView(APIView):
             labels=labels,
         )
         body = s.annotation_body(result.annotation, task, request.user)
+        if result.control_answer is not None and result.control_answer.qualification:
+            body["feedback"] = qualification_feedback(result.control_answer)
         return Response(offsets.out(body, task.document_id))
 
 

@@ -53,6 +53,7 @@ from labeling.exporting.splits import assign_splits
 from labeling.exporting.value_types import value_type
 from labeling.exporting.writers import FILE_EXTENSIONS, with_trailer
 from labeling.models import Annotation, Document, GoldMethod, Kind, LabelSchema, Project, Task
+from labeling.quality.dataset import regular_tasks
 from labeling.tokenization import ROLES, role_bio_tags, tokenize
 
 CHUNK_SIZE = 2000
@@ -64,8 +65,11 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
 def selected_tasks(project: Project, options: ExportOptions) -> QuerySet[Task]:
-    """The tasks an export covers, before the filters applied in Python (agreement, split)."""
-    qs = Task.objects.filter(project=project)
+    """The tasks an export covers, before the filters applied in Python (agreement, split).
+
+    Control questions are not part of the dataset and are never exported.
+    """
+    qs = regular_tasks(Task.objects.filter(project=project))
     if options.kind:
         qs = qs.filter(kind=options.kind)
     if options.only_adjudicated:

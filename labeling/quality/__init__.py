@@ -1,0 +1,1 @@
+"""Quality control: control questions, qualification, escalation, reservations, quotas, reports."""
