@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labeling.api.middleware.ApiErrorEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +127,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": ["labeling.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "labeling.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -182,6 +184,12 @@ LABELING = {
     "EXPORT_STREAM_MAX_RECORDS": env.int("LABELING_EXPORT_STREAM_MAX_RECORDS", default=100_000),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]
+# Uploads over the limit are refused on every path; files go to disk past 2.5 MB.
+FILE_UPLOAD_HANDLERS = [
+    "labeling.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

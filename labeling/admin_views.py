@@ -55,6 +55,7 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import Utf16Index, to_utf16
+from labeling.uploads import too_large_message, upload_too_large
 
 CONTEXT_SENTENCES = 2  # sentences shown before and after a task's sentence on lead pages
 
@@ -325,12 +326,16 @@ def import_view(
 
     project = _led_project(request, project_id)
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    too_large = upload_too_large(request) if request.method == "POST" else None
+    if too_large is not None:
+        form.is_valid()  # the file was skipped: report why, not "this field is required"
+        form.errors["file"] = form.error_class([f"The file {too_large_message(too_large)}."])
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             job = start_import(
                 project=project,
-                data=upload.read(),
+                data=upload,
                 filename=upload.name,
                 format=form.cleaned_data["format"],
                 user=request.user,
@@ -346,7 +351,7 @@ def import_view(
     if wanted.isdigit():
         current = next((j for j in jobs if j.pk == int(wanted)), None)
     counts = project.documents.aggregate(n=Count("id"))
-    return _render(
+    response = _render(
         request,
         "import.html",
         {
@@ -359,6 +364,9 @@ def import_view(
         },
         site,
     )
+    if too_large is not None:
+        response.status_code = 413
+    return response
 
 
 @require_GET

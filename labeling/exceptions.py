@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -88,6 +89,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
         return Response(
             {"detail": detail, "code": exc.code, "errors": errors}, status=exc.status_code
+        )
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        big = isinstance(exc, RequestDataTooBig)
+        return Response(
+            {
+                "detail": f"body: {exc}",
+                "code": "too_large" if big else "invalid",
+                "errors": {"body": [str(exc)]},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if big else status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

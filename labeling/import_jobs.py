@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,13 +29,13 @@ def detect_format(filename: str, format: str = "") -> str:
 
 
 def start_import(
-    *, project: Project, data: bytes, filename: str, format: str = "", user=None
+    *, project: Project, data: bytes | File, filename: str, format: str = "", user=None
 ) -> ImportJob:
     """Store the upload and queue its import; the job starts after this transaction commits."""
     from labeling.jobs import run_import
 
     fmt = detect_format(filename, format)
-    if not data:
+    if not (data.size if isinstance(data, File) else data):
         raise InvalidInput("the uploaded file is empty", field="file")
     with transaction.atomic():
         job = ImportJob.objects.create(
@@ -44,7 +44,8 @@ def start_import(
             filename=Path(filename).name[:255],
             requested_by=user if user is not None and user.pk else None,
         )
-        job.file.save(f"{job.pk}.{fmt}", ContentFile(data), save=True)
+        content = data if isinstance(data, File) else ContentFile(data)  # files stream
+        job.file.save(f"{job.pk}.{fmt}", content, save=True)
         transaction.on_commit(lambda: run_import.delay(job.pk))
     return job
 

@@ -61,6 +61,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from labeling.segmentation import MAX_DOCUMENT_CHARS
+from labeling.strings import string_problem, value_problem
 
 __all__ = [
     "FIELDS",
@@ -88,6 +89,10 @@ FIELDS: tuple[str, ...] = (
 FORMATS: tuple[str, ...] = ("txt", "jsonl", "csv")
 MAX_REPORTED_ERRORS = 100
 MAX_DERIVED_TITLE_CHARS = 200
+#: Longest stored title, external_id and source_url (the database columns' lengths).
+MAX_TITLE_CHARS = 500
+MAX_EXTERNAL_ID_CHARS = 255
+MAX_SOURCE_URL_CHARS = 2000
 
 _BOM = b"\xef\xbb\xbf"
 _NEWLINE_RE = re.compile(r"\r\n?")
@@ -211,6 +216,16 @@ def _loads(s: str) -> Any:
 # --- one record ---------------------------------------------------------------------------
 
 
+def _check_string(value: str, name: str, limit: int, err: Any) -> bool:
+    """Report NUL, lone surrogates or more than ``limit`` characters; True if reported."""
+    problem = string_problem(value)
+    if problem is None and len(value) > limit:
+        problem = f"is {len(value):,} characters long; the limit is {limit:,}"
+    if problem:
+        err(name, problem)
+    return problem is not None
+
+
 def _derive_title(text: str) -> str:
     for raw in text.split("\n"):
         line = _SPACES_RE.sub(" ", raw).strip()
@@ -253,6 +268,8 @@ def _validate(
         if "\x00" in text:
             at = line + text.count("\n", 0, text.index("\x00")) if allow_text_lines else line
             err("text", "contains a NUL character", at)
+        elif problem := string_problem(text):
+            err("text", problem)
         if len(text) > MAX_DOCUMENT_CHARS:
             err("text", f"is {len(text):,} characters long; the limit is {MAX_DOCUMENT_CHARS:,}")
 
@@ -264,6 +281,7 @@ def _validate(
         err("title", f"must be a string, got {_type_name(title)}")
         title = ""
     title = _SPACES_RE.sub(" ", title).strip()
+    _check_string(title, "title", MAX_TITLE_CHARS, err)
     if not title:
         title = _derive_title(text)
 
@@ -279,6 +297,7 @@ def _validate(
         external_id = ""
     else:
         external_id = str(external_id).strip()
+        _check_string(external_id, "external_id", MAX_EXTERNAL_ID_CHARS, err)
 
     # source_url
     source_url = obj.get("source_url")
@@ -289,7 +308,9 @@ def _validate(
         source_url = ""
     else:
         source_url = source_url.strip()
-        if source_url and not _is_http_url(source_url):
+        if _check_string(source_url, "source_url", MAX_SOURCE_URL_CHARS, err):
+            pass
+        elif source_url and not _is_http_url(source_url):
             err("source_url", f"must be an absolute http(s) URL, got {_short(source_url)}")
 
     # published_at
@@ -302,6 +323,8 @@ def _validate(
     elif not isinstance(metadata, dict):
         err("metadata", f"must be a JSON object, got {_type_name(metadata)}")
         metadata = {}
+    elif problem := value_problem(metadata, "metadata"):
+        err(*problem)
 
     if errors:
         return None, errors
