@@ -51,13 +51,11 @@ from labeling.models import (
     Membership,
     Project,
     Role,
-    Sentence,
     Task,
 )
 from labeling.offsets import Utf16Index, to_utf16
+from labeling.sentence_window import sentence_window
 from labeling.uploads import too_large_message, upload_too_large
-
-CONTEXT_SENTENCES = 2  # sentences shown before and after a task's sentence on lead pages
 
 
 def site_urls(site: admin.AdminSite) -> list[URLPattern]:
@@ -732,13 +730,7 @@ def adjudicate_view(
             if back.startswith("/admin/"):
                 return HttpResponseRedirect(back)
             return HttpResponseRedirect(reverse("admin:labeling_adjudicate", args=[task.pk]))
-    context_sentences = list(
-        Sentence.objects.filter(
-            document_id=task.document_id,
-            position__gte=task.position - CONTEXT_SENTENCES,
-            position__lte=task.position + CONTEXT_SENTENCES,
-        ).order_by("position")
-    )
+    context_sentences, _title = sentence_window(task.document_id, task.position)
     gold = getattr(task, "gold", None)
     labels = list(schema.labels) if schema else []
     counts: dict[str, int] = defaultdict(int)
@@ -770,11 +762,11 @@ def adjudicate_view(
                     "documentText": "",
                     "context": [
                         {
-                            "id": s.pk,
-                            "start": s.start,
-                            "end": s.end,
-                            "text": s.text,
-                            "current": s.pk == task.sentence_id,
+                            "id": s["id"],
+                            "start": s["start"],
+                            "end": s["end"],
+                            "text": s["text"],
+                            "current": s["id"] == task.sentence_id,
                         }
                         for s in context_sentences
                     ],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
@@ -25,9 +24,7 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
-
-NEIGHBOURS = 2
-
+from labeling.sentence_window import sentence_window
 
 # --- projects -------------------------------------------------------------------------
 
@@ -286,28 +283,6 @@ def _sentence(row: Sentence) -> dict[str, Any]:
     }
 
 
-# The task's sentence, its neighbours and the document's title in one query (portable SQL;
-# only integers and strings are read).
-_WINDOW_SQL = f"""
-SELECT s.id, s.position, s.start, s."end", s.text, d.title
-FROM {Sentence._meta.db_table} s JOIN {Document._meta.db_table} d ON d.id = s.document_id
-WHERE s.document_id = %s AND s.position >= %s AND s.position <= %s
-ORDER BY s.position
-"""  # noqa: S608  # only table names are interpolated
-
-
-def _sentence_window(document_id: int, position: int) -> tuple[list[dict[str, Any]], str]:
-    """The sentences from ``position - NEIGHBOURS`` to ``position + NEIGHBOURS``, and the title."""
-    with connection.cursor() as cur:
-        cur.execute(_WINDOW_SQL, [document_id, position - NEIGHBOURS, position + NEIGHBOURS])
-        rows = cur.fetchall()
-    sentences = [
-        {"id": pk, "position": pos, "start": start, "end": end, "text": text}
-        for pk, pos, start, end, text, _title in rows
-    ]
-    return sentences, rows[0][5] if rows else ""
-
-
 def task_payload(
     *,
     task_id: int,
@@ -330,7 +305,7 @@ def task_payload(
         task = task.get(pk=task_id)
         kind, place = task.kind, (task.document_id, task.position, task.target)
     document_id, position, target = place
-    window, title = _sentence_window(document_id, position)
+    window, title = sentence_window(document_id, position)
     if schema is None:
         schema = LabelSchema.objects.get(project_id=project.pk, kind=kind)
     if assignment is None:

@@ -41,6 +41,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
 import pyarrow as pa
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet, TextField
@@ -142,13 +143,16 @@ TASK_FIELDS = (
     "sentence__text",
     "kind",
     "target",
-    "gold__value",
+    "gold_text",
     "gold__method",
     "gold__confidence",
 )
 ANNOTATION_FIELDS = ("task_id", "annotator_id", "value_text", "lead_time_ms", "updated")
-VALUE_CACHE_SIZE = 1024
-VALUE_CACHE_MAX_TEXT = 64  # label values; spans vary too much to repeat
+# Decoded values and item agreements are memoised by their stored text: labels repeat
+# endlessly and a task's annotators often give the same spans. Each memo is emptied when
+# full, so memory stays bounded whatever the export's size.
+MEMO_SIZE = 4096
+MEMO_MAX_TEXT = 2048
 
 
 class PostgresTimestamp(Func):
@@ -189,6 +193,15 @@ def _annotation_rows(tasks: QuerySet[Task], chunk_size: int) -> Iterator[tuple]:
 
 
 ATTRIBUTION = Kind.ATTRIBUTION.value
+_MISSING: Any = object()
+
+
+def _loads(text: str) -> Any:
+    """A stored value's JSON text, decoded (orjson; json for what orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. integers beyond 64 bits
+        return json.loads(text)
 
 
 def iter_records(
@@ -216,12 +229,20 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
     names = project_annotators(project) if options.reveal_annotators else {}
     project_id = project.pk
     tasks_qs = selected_tasks(project, options)
-    task_rows = tasks_qs.order_by("id").values_list(*TASK_FIELDS).iterator(chunk_size=chunk_size)
+    if options.split is not None:  # read only the split's documents
+        tasks_qs = tasks_qs.filter(
+            document_id__in=[doc for doc, split in splits.items() if split == options.split]
+        )
+    task_rows = (
+        tasks_qs.annotate(gold_text=Cast("gold__value", TextField()))
+        .order_by("id")
+        .values_list(*TASK_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
     annotation_rows = _annotation_rows(tasks_qs, chunk_size * 4)
-    # Label values repeat endlessly ({"label": "favor"}): decode each distinct text once.
     # Records share the decoded dicts, which nothing downstream mutates.
     decoded: dict[str, Any] = {}
-    loads = json.loads
+    agreements: dict[tuple[str, ...], float | None] = {}
     annotator_names: dict[int, str] = {}
 
     def annotator_name(user_id: int) -> str:
@@ -251,21 +272,34 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
             text,
             kind,
             target,
-            gold,
+            gold_text,
             gold_method,
             gold_confidence,
         ) = row
+        gold = None
+        if gold_text is not None:
+            gold = decoded.get(gold_text)
+            if gold is None:
+                gold = _loads(gold_text)
+                if len(gold_text) <= MEMO_MAX_TEXT:
+                    if len(decoded) >= MEMO_SIZE:
+                        decoded.clear()
+                    decoded[gold_text] = gold
         while pending is not None and pending[0] < task_id:
             pending = next(annotation_rows, None)  # defensive: both streams share the filter
         annotations = []
         values = []
+        raws = []
         while pending is not None and pending[0] == task_id:
             _, user_id, raw, lead_time_ms, updated_at = pending
             value = decoded.get(raw)
             if value is None:
-                value = loads(raw)
-                if len(raw) <= VALUE_CACHE_MAX_TEXT and len(decoded) < VALUE_CACHE_SIZE:
+                value = _loads(raw)
+                if len(raw) <= MEMO_MAX_TEXT:
+                    if len(decoded) >= MEMO_SIZE:
+                        decoded.clear()
                     decoded[raw] = value
+            raws.append(raw)
             annotations.append(
                 {
                     "annotator": annotator_names.get(user_id) or annotator_name(user_id),
@@ -281,7 +315,13 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
         split = splits.get(document_id)
         if only_split is not None and split != only_split:
             continue
-        agreement = item_agreement(kind, values)
+        memo_key = (kind, *raws)
+        agreement = agreements.get(memo_key, _MISSING)
+        if agreement is _MISSING:
+            agreement = item_agreement(kind, values)
+            if len(agreements) >= MEMO_SIZE:
+                agreements.clear()
+            agreements[memo_key] = agreement
         if min_agreement is not None and (agreement is None or agreement < min_agreement):
             continue
         tokens = bio = None
