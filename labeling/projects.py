@@ -9,11 +9,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from labeling.exceptions import Conflict, InvalidInput, NotFound
 from labeling.label_schemas import SchemaError, SchemaSpec, parse_schemas
 from labeling.models import LabelSchema, Membership, Project, Role, Task
+from labeling.quality.dataset import regular_tasks
+from labeling.quality.models import ControlQuestion, Escalation
 
 
 def _schema_error(exc: SchemaError) -> InvalidInput:
@@ -72,10 +75,26 @@ def overlap_blockers(*, project: Project, annotators_per_item: int) -> tuple[int
     """Tasks holding more annotators (leased or submitted) than ``annotators_per_item``, and
     the most any task holds: lowering the overlap below that would drop someone's work.
     """
-    row = Task.objects.filter(project_id=project.pk).aggregate(
-        over=Count("id", filter=Q(n_assigned__gt=annotators_per_item)), most=Max("n_assigned")
+    row = (
+        _pooled_tasks(project)
+        .annotate(extra=_extra())
+        .aggregate(
+            over=Count("id", filter=Q(n_assigned__gt=annotators_per_item + F("extra"))),
+            most=Max(F("n_assigned") - F("extra")),
+        )
     )
     return row["over"], row["most"] or 0
+
+
+def _pooled_tasks(project: Project) -> Any:
+    """Tasks whose overlap follows the project's: control questions keep their own."""
+    return regular_tasks(Task.objects.filter(project_id=project.pk))
+
+
+def _extra() -> Any:
+    """A task's escalation extra (0 when it was never escalated)."""
+    extra = Escalation.objects.filter(task_id=OuterRef("pk")).values("extra")[:1]
+    return Coalesce(Subquery(extra), Value(0))
 
 
 def _refuse_lowering(over: int, most: int, wanted: int) -> Conflict:
@@ -101,17 +120,24 @@ def set_annotators_per_item(*, project: Project, annotators_per_item: Any) -> in
 
     Every task of the project gets the new overlap at once (one UPDATE), so tasks never
     disagree with their project: raising it reopens tasks, complete ones included, for the
-    extra annotators; lowering it closes tasks that now have enough. Lowering below what a
-    task already holds (leased or submitted) is refused with 409 naming the field. Returns
-    how many tasks were updated.
+    extra annotators; lowering it closes tasks that now have enough. Escalated tasks keep
+    their extra annotators on top; control questions keep their own overlap (they get the
+    new one back when removed). Lowering below what a task already holds (leased or
+    submitted) is refused with 409 naming the field. Returns how many tasks were updated.
     """
     wanted = check_annotators_per_item(project=project, annotators_per_item=annotators_per_item)
     try:
         with transaction.atomic():
-            updated = Task.objects.filter(project_id=project.pk).update(
-                overlap=wanted,
-                is_open=Case(When(n_assigned__lt=wanted, then=Value(True)), default=Value(False)),
+            # Escalated tasks keep their extra annotators above the new overlap.
+            effective = Value(wanted) + _extra()
+            updated = _pooled_tasks(project).update(
+                overlap=effective,
+                is_open=Case(
+                    When(n_assigned__lt=effective, then=Value(True)), default=Value(False)
+                ),
             )
+            Escalation.objects.filter(project=project).update(base_overlap=wanted)
+            ControlQuestion.objects.filter(project=project).update(base_overlap=wanted)
     except IntegrityError:
         # A lease taken meanwhile breaks the "never over-assigned" CHECK: refuse as above.
         over, most = overlap_blockers(project=project, annotators_per_item=wanted)

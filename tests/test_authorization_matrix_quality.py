@@ -63,6 +63,7 @@ CASES = [
         lambda c: f"/api/projects/{P(c)}/assignments/{c.w.annotator2.pk}/",
         LEAD_DELETES,
     ),
+    Case("escalations", "get", lambda c: f"/api/projects/{P(c)}/escalations/", LEAD_ONLY),
     Case("quality-get", "get", lambda c: f"/api/projects/{P(c)}/quality/", LEAD_ONLY),
     Case(
         "quality-patch",
@@ -83,7 +84,7 @@ def test_quality_endpoint_answers_role_with_exact_status(ctx: Ctx, case: Case, r
 def test_every_quality_route_is_in_the_matrix() -> None:
     covered = {
         "controls", "control", "annotators", "annotator", "assignments", "assignment",
-        "quality-settings",
+        "quality-settings", "escalations",
     }  # fmt: skip
     assert {p.name for p in quality_urls.urlpatterns} == covered
 

@@ -176,3 +176,21 @@ class ReservationSummarySerializer(serializers.Serializer):
     user = serializers.IntegerField()
     username = serializers.CharField()
     n_reserved = serializers.IntegerField(help_text="Standing reservations (not yet leased).")
+
+
+class EscalationKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    n_escalated = serializers.IntegerField()
+    n_open = serializers.IntegerField(help_text="Still waiting for their extra annotators.")
+    n_resolved = serializers.IntegerField(help_text="The extra annotations agreed.")
+    n_unresolved = serializers.IntegerField(help_text="Maximum reached, still disagreeing.")
+
+
+class EscalationCountsSerializer(serializers.Serializer):
+    """Escalated tasks of a project, in total and by kind."""
+
+    n_escalated = serializers.IntegerField()
+    n_open = serializers.IntegerField()
+    n_resolved = serializers.IntegerField()
+    n_unresolved = serializers.IntegerField()
+    by_kind = EscalationKindSerializer(many=True)

@@ -36,4 +36,9 @@ urlpatterns = [
         views.QualitySettingsView.as_view(),
         name="quality-settings",
     ),
+    path(
+        "projects/<int:project_id>/escalations/",
+        views.EscalationCountsView.as_view(),
+        name="escalations",
+    ),
 ]

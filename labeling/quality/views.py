@@ -17,6 +17,7 @@ from labeling.models import Membership
 from labeling.quality import reservations
 from labeling.quality import serializers as s
 from labeling.quality.controls import parse_controls, remove_control, set_controls
+from labeling.quality.escalation import escalation_counts
 from labeling.quality.models import ControlQuestion, QualitySettings
 from labeling.quality.reports import annotator_report
 from labeling.quality.status import update_annotator
@@ -173,3 +174,12 @@ class QualitySettingsView(APIView):
         data.is_valid(raise_exception=True)
         data.save()
         return Response(data.data)
+
+
+class EscalationCountsView(APIView):
+    """How many tasks were escalated for low agreement and how it ended (leads)."""
+
+    @extend_schema(responses={200: s.EscalationCountsSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        return Response(escalation_counts(project=project))
