@@ -147,12 +147,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models share field names ("kind", "status") with different choice sets.
     "ENUM_NAME_OVERRIDES": {
-        "KindEnum": "labeling.models.Kind",
         "AssignmentStatusEnum": "labeling.models.AssignmentStatus",
         "JobStatusEnum": "labeling.models.JobStatus",
         "AnnotatorStatusEnum": "labeling.quality.models.AnnotatorStatus",
         "QualificationEnum": "labeling.quality.models.Qualification",
     },
+    # Adds one component per task kind's value (from the kind registry).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "labeling.openapi.add_kind_components",
+    ],
 }
 
 # Celery: no broker URL means tasks run eagerly in process (embedded mode).

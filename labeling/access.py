@@ -27,12 +27,12 @@ from django.http import Http404, HttpRequest
 from rest_framework.permissions import BasePermission
 
 from labeling.exceptions import Forbidden, NotFound
+from labeling.kinds import is_kind_name
 from labeling.models import (
     Annotation,
     Assignment,
     ControlQuestion,
     Document,
-    Kind,
     LabelSchema,
     Membership,
     Project,
@@ -179,7 +179,7 @@ _QUEUE_ACCESS_SQL = f"""
 SELECT p.id, p.guidelines, p.lease_minutes,
        (SELECT m.role FROM {Membership._meta.db_table} m
         WHERE m.project_id = p.id AND m.user_id = %s),
-       s.id, s.labels, s.level, s.targets,
+       s.id, s.labels, s.level, s.targets, s."values", s.description,
        {policies.CONTEXT_COLUMNS}
 FROM {Project._meta.db_table} p
 LEFT JOIN {LabelSchema._meta.db_table} s ON s.project_id = p.id AND s.kind = %s AND s.enabled
@@ -200,7 +200,7 @@ def access_queue(user: Any, project_id: Any, kind: Any) -> tuple[Project, LabelS
     if not user.is_authenticated:
         raise NotFound("project not found")
     with connection.cursor() as cur:
-        known = kind if kind in Kind.values else ""  # never send junk (NUL bytes) to SQL
+        known = kind if is_kind_name(kind) else ""  # never send junk (NUL bytes) to SQL
         cur.execute(_QUEUE_ACCESS_SQL, [user.pk, user.pk, known, user.pk, pid])
         row = cur.fetchone()
     if row is None:
@@ -210,7 +210,7 @@ def access_queue(user: Any, project_id: Any, kind: Any) -> tuple[Project, LabelS
         raise NotFound("project not found")
     project = Project.from_db(connection.alias, _PROJECT_FIELDS, row[:3])
     project.viewer_role = found_role  # type: ignore[attr-defined]
-    project.queue_context = policies.context_from_row(row[8:])  # type: ignore[attr-defined]
+    project.queue_context = policies.context_from_row(row[10:])  # type: ignore[attr-defined]
     schema = None
     if row[4] is not None:
         schema = LabelSchema(
@@ -220,6 +220,8 @@ def access_queue(user: Any, project_id: Any, kind: Any) -> tuple[Project, LabelS
             labels=json.loads(row[5]),
             level=row[6],
             targets=json.loads(row[7]),
+            values=json.loads(row[8]) if row[8] is not None else None,
+            description=row[9],
             enabled=True,
         )
         schema._state.adding = False

@@ -36,7 +36,9 @@ from labeling.access import (
     page_gate,
 )
 from labeling.exceptions import DomainError
+from labeling.kinds import BUILTIN, KindSpec, kind_spec, kinds_in
 from labeling.models import (
+    KIND_MAX_LENGTH,
     AgreementRun,
     Annotation,
     Assignment,
@@ -45,7 +47,6 @@ from labeling.models import (
     GoldMethod,
     ImportJob,
     JobStatus,
-    Kind,
     LabelSchema,
     Level,
     Membership,
@@ -93,8 +94,7 @@ def _led_project(request: HttpRequest, project_id: int) -> Project:
 
 
 def _kind_choices(project: Project) -> list[tuple[str, str]]:
-    enabled = set(project.schemas.filter(enabled=True).values_list("kind", flat=True))
-    return [(k.value, k.label) for k in Kind if k.value in enabled]
+    return kinds_in(list(project.schemas.all()))
 
 
 def _pick_kind(request: HttpRequest, kinds: list[tuple[str, str]]) -> str:
@@ -125,8 +125,7 @@ def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> 
     kinds: list[tuple[str, str]] = []
     kind = ""
     if project is not None:
-        enabled = {s.kind for s in project.schemas.all() if s.enabled}
-        kinds = [(k.value, k.label) for k in Kind if k.value in enabled]
+        kinds = kinds_in(list(project.schemas.all()))
         kind = _pick_kind(request, kinds)
     return _render(
         request,
@@ -158,8 +157,79 @@ def _split_names(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _split_numbers(text: str) -> list[Any] | None:
+    """Comma-separated numbers; a non-number is kept as text so the schema check names it."""
+    out: list[Any] = []
+    for part in _split_names(text):
+        try:
+            number = float(part)
+        except ValueError:
+            out.append(part)
+        else:
+            out.append(int(number) if number.is_integer() else number)
+    return out or None
+
+
+VALUES_HELP = (
+    "Interval/ratio: each label's number, comma-separated, in label order (required for "
+    "ratio; leave empty on interval when the labels are equally spaced)."
+)
+
+
+def _schema_form_fields(prefix: str, spec: KindSpec, *, custom: bool) -> dict[str, forms.Field]:
+    """The form fields of one schema: those of ``spec.schema_fields`` the form can show."""
+    fields: dict[str, forms.Field] = {}
+    wanted = spec.schema_fields
+    if "labels" in wanted:
+        default = ", ".join(getattr(spec, "default_labels", []))
+        fields[f"{prefix}labels"] = forms.CharField(
+            required=False,
+            initial=default,
+            label="Labels",
+            help_text="In order, comma-separated; the order matters for ordinal alpha.",
+        )
+    if "level" in wanted and "labels" in wanted:
+        fields[f"{prefix}level"] = forms.ChoiceField(
+            choices=Level.choices, initial=getattr(spec, "form_level", Level.NOMINAL)
+        )
+    if "values" in wanted:
+        fields[f"{prefix}values"] = forms.CharField(
+            required=False, label="Values", help_text=VALUES_HELP
+        )
+    if "targets" in wanted:
+        fields[f"{prefix}targets"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            label="Targets",
+            help_text="One per line (or comma-separated). One task per sentence and target.",
+        )
+    if custom and "description" in wanted:
+        fields[f"{prefix}description"] = forms.CharField(
+            required=False,
+            label="Question",
+            help_text="What annotators answer, e.g. “Does the sentence contain a number?”",
+        )
+    return fields
+
+
+def _schema_from_fields(data: dict[str, Any], prefix: str, kind: str) -> dict[str, Any]:
+    """One schema in the API's shape from the cleaned fields starting with ``prefix``."""
+    schema: dict[str, Any] = {"kind": kind}
+    if f"{prefix}labels" in data:
+        schema["labels"] = _split_names(data.get(f"{prefix}labels") or "")
+    if data.get(f"{prefix}level"):
+        schema["level"] = data[f"{prefix}level"]
+    if data.get(f"{prefix}values"):
+        schema["values"] = _split_numbers(data[f"{prefix}values"])
+    if f"{prefix}targets" in data:
+        schema["targets"] = _split_names(data.get(f"{prefix}targets") or "")
+    if data.get(f"{prefix}description"):
+        schema["description"] = data[f"{prefix}description"]
+    return schema
+
+
 class ProjectCreateForm(forms.Form):
-    """A project and one schema per kind, in one form."""
+    """A project and one schema per built-in kind (fields made from the kind registry)."""
 
     name = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -173,62 +243,94 @@ class ProjectCreateForm(forms.Form):
         min_value=1, max_value=10080, initial=lambda: settings.LABELING["LEASE_MINUTES"]
     )
 
-    verifiability_enabled = forms.BooleanField(required=False, initial=True, label="Verifiability")
-    verifiability_labels = forms.CharField(
-        required=False, initial="verifiable, unverifiable, not_a_claim", label="Labels"
-    )
-    verifiability_level = forms.ChoiceField(choices=Level.choices, initial=Level.NOMINAL)
-    stance_enabled = forms.BooleanField(required=False, initial=True, label="Stance")
-    stance_labels = forms.CharField(
-        required=False, initial="against, neutral, favor", label="Labels"
-    )
-    stance_level = forms.ChoiceField(choices=Level.choices, initial=Level.ORDINAL)
-    stance_targets = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Targets",
-        help_text="One per line (or comma-separated). One task per sentence and target.",
-    )
-    attribution_enabled = forms.BooleanField(required=False, initial=True, label="Attribution")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, spec in BUILTIN.items():
+            self.fields[f"{name}_enabled"] = forms.BooleanField(
+                required=False, initial=True, label=spec.title
+            )
+            self.fields.update(_schema_form_fields(f"{name}_", spec, custom=False))
 
     def schemas(self) -> list[dict[str, Any]]:
-        """The ``schemas`` list in the API's shape, from the cleaned data."""
+        """The built-in kinds' part of the ``schemas`` list, in the API's shape."""
         data = self.cleaned_data
-        out: list[dict[str, Any]] = []
-        for kind in ("verifiability", "stance"):
-            if data.get(f"{kind}_enabled"):
-                schema: dict[str, Any] = {
-                    "kind": kind,
-                    "labels": _split_names(data.get(f"{kind}_labels", "")),
-                    "level": data.get(f"{kind}_level") or "nominal",
-                }
-                if kind == "stance":
-                    schema["targets"] = _split_names(data.get("stance_targets", ""))
-                out.append(schema)
-        if data.get("attribution_enabled"):
-            out.append({"kind": "attribution"})
-        return out
+        return [
+            _schema_from_fields(data, f"{name}_", name)
+            for name in BUILTIN
+            if data.get(f"{name}_enabled")
+        ]
+
+    def kind_fieldsets(self) -> list[dict[str, Any]]:
+        """One fieldset per built-in kind for the template."""
+        return [
+            {
+                "kind": name,
+                "question": spec.question,
+                "enabled": self[f"{name}_enabled"],
+                "fields": [
+                    self[f]
+                    for f in self.fields
+                    if f.startswith(f"{name}_") and f != f"{name}_enabled"
+                ],
+            }
+            for name, spec in BUILTIN.items()
+        ]
 
 
-_SCHEMA_FIELD = {
-    "verifiability.labels": "verifiability_labels",
-    "verifiability.level": "verifiability_level",
-    "stance.labels": "stance_labels",
-    "stance.level": "stance_level",
-    "stance.targets": "stance_targets",
-}
+class CustomKindForm(forms.Form):
+    """One custom single-label question of a project (an empty row is ignored)."""
+
+    kind = forms.CharField(
+        required=False,
+        max_length=KIND_MAX_LENGTH,
+        label="Name",
+        help_text="A lowercase identifier, e.g. has_number.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(_schema_form_fields("", kind_spec("custom"), custom=True))
+        self.fields["labels"].initial = ""
+
+    def schema(self) -> dict[str, Any] | None:
+        """The schema in the API's shape, or None for an untouched row."""
+        data = getattr(self, "cleaned_data", {})
+        if not data.get("kind") and not data.get("labels"):
+            return None
+        return _schema_from_fields(data, "", data.get("kind", ""))
 
 
-def _form_field_for(field: str, schemas: list[dict[str, Any]]) -> str | None:
-    """Map an API field name (``schemas[1].targets``) to the form field showing it."""
-    if field in ProjectCreateForm.base_fields:
-        return field
+CustomKindFormSet = forms.formset_factory(CustomKindForm, extra=3, max_num=20)
+
+
+def _place_error(
+    exc: DomainError,
+    form: ProjectCreateForm,
+    customs: list[tuple[CustomKindForm, dict[str, Any]]],
+    n_builtin: int,
+    schemas: list[dict[str, Any]],
+) -> None:
+    """Show an error of ``create_project`` on the form field it names (``schemas[3].values``)."""
+    field = exc.field
+    if field in form.fields:
+        form.add_error(field, exc.message)
+        return
     if field.startswith("schemas[") and "]" in field:
         index = field[len("schemas[") : field.index("]")]
         rest = field[field.index("]") + 2 :].split("[")[0]
         if index.isdigit() and int(index) < len(schemas):
-            return _SCHEMA_FIELD.get(f"{schemas[int(index)]['kind']}.{rest}")
-    return None
+            i = int(index)
+            if i >= n_builtin:
+                custom = customs[i - n_builtin][0]
+                if rest in custom.fields:
+                    custom.add_error(rest, exc.message)
+                    return
+            else:
+                target = f"{schemas[i]['kind']}_{rest}"
+                if target in form.fields:
+                    form.add_error(target, exc.message)
+                    return
+    form.add_error(None, f"{field}: {exc.message}" if field else exc.message)
 
 
 def project_create_view(request: HttpRequest, site: admin.AdminSite | None = None) -> HttpResponse:
@@ -238,8 +340,15 @@ def project_create_view(request: HttpRequest, site: admin.AdminSite | None = Non
     if not can_create_project(request.user):
         raise PermissionDenied(CanCreateProject.message)
     form = ProjectCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        schemas = form.schemas()
+    # A POST without the custom rows' management form (a script) simply has no custom kinds.
+    posted_customs = "custom-TOTAL_FORMS" in request.POST
+    customs_formset = CustomKindFormSet(request.POST if posted_customs else None, prefix="custom")
+    customs_valid = not posted_customs or customs_formset.is_valid()
+    if request.method == "POST" and form.is_valid() and customs_valid:
+        builtin = form.schemas()
+        rows = customs_formset.forms if posted_customs else []
+        customs = [(f, sch) for f in rows if (sch := f.schema()) is not None]
+        schemas = builtin + [sch for _, sch in customs]
         try:
             project = create_project(
                 name=form.cleaned_data["name"],
@@ -251,40 +360,21 @@ def project_create_view(request: HttpRequest, site: admin.AdminSite | None = Non
                 created_by=request.user,
             )
         except DomainError as exc:
-            target = _form_field_for(exc.field, schemas)
-            form.add_error(target, f"{exc.field}: {exc.message}" if not target else exc.message)
+            _place_error(exc, form, customs, len(builtin), schemas)
         else:
             messages.success(request, f"Project “{project.name}” created. Now import documents.")
             return HttpResponseRedirect(reverse("admin:labeling_import", args=[project.pk]))
     return _render(
         request,
         "project_create.html",
-        {"title": "New project", "form": form, "kinds_fields": _kind_fieldsets(form)},
+        {
+            "title": "New project",
+            "form": form,
+            "kinds_fields": form.kind_fieldsets(),
+            "custom_kinds": customs_formset,
+        },
         site,
     )
-
-
-def _kind_fieldsets(form: ProjectCreateForm) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": "verifiability",
-            "question": "Is this sentence a checkable factual claim?",
-            "fields": [form[f] for f in ("verifiability_labels", "verifiability_level")],
-            "enabled": form["verifiability_enabled"],
-        },
-        {
-            "kind": "stance",
-            "question": "What stance does the sentence take toward a target?",
-            "fields": [form[f] for f in ("stance_labels", "stance_level", "stance_targets")],
-            "enabled": form["stance_enabled"],
-        },
-        {
-            "kind": "attribution",
-            "question": "Who is reported as saying what? (source, cue, content spans)",
-            "fields": [],
-            "enabled": form["attribution_enabled"],
-        },
-    ]
 
 
 # ---------------------------------------------------------------------------------------

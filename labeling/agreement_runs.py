@@ -4,14 +4,12 @@ All writes of ``AgreementRun`` rows live here. The math is in ``labeling.agreeme
 (pure numpy); this module only builds its inputs from the database and stores its output.
 
 Items and annotators. An item is a task; a column is an annotator (user ids sorted
-ascending, mapped back to ids and usernames in the stored result). For ``stance`` every
-(sentence, target) task is an item of the same reliability matrix, so the headline
-alpha pools all targets (one schema, one label set, one level); the same metrics are
-also stored per target under ``per_target`` (a list in schema order) because leads
-want to see when one target is much harder than another. Annotations whose label is not
-in the schema (e.g. after a schema edit) are left out and counted in ``n_unknown_labels``.
-Stored dicts keyed by label (``per_label``) follow ``labels`` for their order: PostgreSQL
-``jsonb`` does not keep key order.
+ascending, mapped back to ids and usernames in the stored result). How a kind's
+annotations become the inputs of ``labeling.agreement`` and which metrics apply is the
+kind's own business (``KindSpec.compute_agreement`` in ``labeling.kinds``); this module
+only maps indices back to tasks and users and stores the result. Stored dicts keyed by
+label (``per_label``) follow ``labels`` for their order: PostgreSQL ``jsonb`` does not
+keep key order.
 
 Runs. A run moves ``queued -> running -> done | failed``. The result, the timings and
 ``status=done`` are written by one UPDATE (a second one adds that UPDATE's own duration
@@ -35,7 +33,6 @@ import logging
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -45,22 +42,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from labeling.access import access_lead_object
-from labeling.exceptions import InvalidInput
+from labeling.kinds import kind_spec
+from labeling.kinds.lookup import project_schema
 from labeling.models import (
     AgreementRun,
     Annotation,
     JobStatus,
-    Kind,
-    LabelSchema,
     Project,
     Task,
 )
-from labeling.quality.dataset import real_annotations
 
 logger = logging.getLogger(__name__)
 
@@ -76,179 +71,6 @@ LOAD_SHARE, COMPUTE_SHARE = 0.3, 0.65
 PROGRESS_INTERVAL = 0.5  # seconds between progress UPDATEs
 
 Progress = Callable[[float], None]
-
-
-@dataclass
-class LabelMatrix:
-    """The reliability matrix of a label kind, with row -> task and column -> user maps."""
-
-    codes: np.ndarray  # (n_items, n_annotators), category index or -1
-    task_ids: np.ndarray  # (n_items,) task id of each row, ascending
-    annotator_ids: np.ndarray  # (n_annotators,) user id of each column, ascending
-    labels: list[str]
-    level: str
-    targets: np.ndarray | None = None  # (n_items,) index into target_names (stance)
-    target_names: list[str] = field(default_factory=list)
-    n_unknown_labels: int = 0
-
-
-@dataclass
-class AttributionData:
-    """Attribution items for the pure functions, with row -> task and column -> user maps."""
-
-    items: list[Any]
-    task_ids: np.ndarray
-    annotator_ids: np.ndarray
-    n_annotations: int = 0
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _schema(project_id: int, kind: str) -> LabelSchema:
-    schema = LabelSchema.objects.filter(project_id=project_id, kind=kind).first()
-    if schema is None:
-        raise InvalidInput(f"this project has no {kind} schema", field="kind")
-    return schema
-
-
-def _annotations(project_id: int, kind: str) -> Any:
-    qs = Annotation.objects.filter(task__project_id=project_id, task__kind=kind)
-    return real_annotations(qs).order_by()
-
-
-def _report(progress: Progress | None, done: int, total: int, share: float) -> None:
-    if progress is not None and total:
-        progress(share * min(done / total, 1.0))
-
-
-def load_label_matrix(
-    *, project_id: int, kind: str, progress: Progress | None = None
-) -> LabelMatrix:
-    """Build the reliability matrix of a label kind in a few streamed queries.
-
-    Queries: the schema, a count (for progress), then the annotations as
-    ``(task_id, annotator_id, label[, target])`` tuples streamed in chunks.
-    ``progress`` receives fractions in ``[0, 1]`` of the loading phase.
-    """
-    schema = _schema(project_id, kind)
-    labels = list(schema.labels)
-    code_of = {label: i for i, label in enumerate(labels)}
-    qs = _annotations(project_id, kind)
-    total = qs.count()
-    fields = ["task_id", "annotator_id", "label"] + (
-        ["task__target"] if kind == Kind.STANCE else []
-    )
-    rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(*fields)
-    task_ids = np.empty(total, dtype=np.int64)
-    annotator_ids = np.empty(total, dtype=np.int64)
-    codes = np.empty(total, dtype=np.int64)
-    target_of: dict[str, int] = {}
-    target_idx = np.empty(total, dtype=np.int64) if kind == Kind.STANCE else None
-    n = 0
-    for row in rows.iterator(chunk_size=CHUNK_SIZE):
-        if n == total:  # annotations added since the count: the next run sees them
-            break
-        task_ids[n], annotator_ids[n] = row[0], row[1]
-        codes[n] = code_of.get(row[2], -1)
-        if target_idx is not None:
-            target_idx[n] = target_of.setdefault(row[3], len(target_of))
-        n += 1
-        if n % CHUNK_SIZE == 0:
-            _report(progress, n, total, 1.0)
-    task_ids, annotator_ids, codes = task_ids[:n], annotator_ids[:n], codes[:n]
-    known = codes >= 0
-    n_unknown = int(n - known.sum())
-    task_ids, annotator_ids, codes = task_ids[known], annotator_ids[known], codes[known]
-    items, rows_of = np.unique(task_ids, return_inverse=True)
-    columns, cols_of = np.unique(annotator_ids, return_inverse=True)
-    matrix = np.full((items.size, columns.size), -1, dtype=np.int64)
-    matrix[rows_of, cols_of] = codes
-    targets = None
-    target_names: list[str] = []
-    if target_idx is not None:
-        targets = np.empty(items.size, dtype=np.int64)
-        targets[rows_of] = target_idx[:n][known]
-        # Order targets as the schema lists them; unknown targets (removed ones) after.
-        names = sorted(
-            target_of, key=lambda t: (t not in schema.targets, _index(schema.targets, t))
-        )
-        remap = np.array([names.index(t) for t in target_of], dtype=np.int64)
-        targets = remap[targets] if targets.size else targets
-        target_names = names
-    _report(progress, 1, 1, 1.0)
-    return LabelMatrix(
-        codes=matrix,
-        task_ids=items,
-        annotator_ids=columns,
-        labels=labels,
-        level=schema.level,
-        targets=targets,
-        target_names=target_names,
-        n_unknown_labels=n_unknown,
-    )
-
-
-def _index(items: list[str], item: str) -> int:
-    return items.index(item) if item in items else len(items)
-
-
-def load_attribution_items(*, project_id: int, progress: Progress | None = None) -> AttributionData:
-    """Build the attribution items (sentence text and offset, triples per annotator).
-
-    Queries: the annotated tasks with their sentence, a count, then the annotations as
-    ``(task_id, annotator_id, value)`` streamed in chunks.
-    """
-    from labeling.agreement import AttributionItem
-
-    kind = Kind.ATTRIBUTION
-    annotated = Annotation.objects.filter(task_id=OuterRef("pk"))
-    sentences = {
-        task_id: (start, text)
-        for task_id, start, text in Task.objects.filter(project_id=project_id, kind=kind)
-        .filter(Exists(annotated))
-        .order_by()
-        .values_list("id", "sentence__start", "sentence__text")
-        .iterator(chunk_size=CHUNK_SIZE)
-    }
-    qs = _annotations(project_id, kind)
-    total = qs.count()
-    per_task: dict[int, dict[int, list[dict]]] = {}
-    n = 0
-    for task_id, annotator_id, value in qs.values_list("task_id", "annotator_id", "value").iterator(
-        chunk_size=CHUNK_SIZE
-    ):
-        if task_id not in sentences:  # created after the task query
-            continue
-        triples = value.get("attributions", []) if isinstance(value, dict) else []
-        per_task.setdefault(task_id, {})[annotator_id] = triples
-        n += 1
-        if n % CHUNK_SIZE == 0:
-            _report(progress, n, total, 1.0)
-    task_ids = np.array(sorted(per_task), dtype=np.int64)
-    annotator_ids = np.array(
-        sorted({a for anns in per_task.values() for a in anns}), dtype=np.int64
-    )
-    column = {int(a): i for i, a in enumerate(annotator_ids)}
-    items = []
-    for task_id in task_ids.tolist():
-        start, text = sentences[task_id]
-        items.append(
-            AttributionItem(
-                sentence_start=start,
-                sentence_text=text,
-                annotations={column[a]: _triples(t) for a, t in per_task[task_id].items()},
-            )
-        )
-    _report(progress, 1, 1, 1.0)
-    return AttributionData(
-        items=items, task_ids=task_ids, annotator_ids=annotator_ids, n_annotations=n
-    )
-
-
-def _triples(attributions: list[dict]) -> list[dict]:
-    """Stored attribution values as the pure code takes them (document-offset spans)."""
-    return [a for a in attributions if isinstance(a, dict)]
 
 
 # ------------------------------------------------------------------------- computing
@@ -269,81 +91,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         return float(value) if np.isfinite(value) else None
     return value
-
-
-def _sub_progress(progress: Progress | None, lo: float, hi: float) -> Callable[..., None] | None:
-    """A callback for the pure code mapping its progress into ``[lo, hi]`` of ours.
-
-    Accepts either a fraction or ``(done, total)``.
-    """
-    if progress is None:
-        return None
-
-    def report(*args: float) -> None:
-        fraction = args[0] / args[1] if len(args) == 2 and args[1] else float(args[0])
-        progress(lo + (hi - lo) * min(max(fraction, 0.0), 1.0))
-
-    return report
-
-
-def compute_label_summary(
-    matrix: LabelMatrix,
-    *,
-    bootstrap_draws: int,
-    seed: int = 0,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Call ``summarize_labels`` on the matrix (and per stance target); indices not mapped."""
-    from labeling.agreement import summarize_labels
-
-    groups: list[tuple[str, np.ndarray]] = []
-    if matrix.targets is not None and len(matrix.target_names) > 1:
-        groups = [(name, matrix.targets == i) for i, name in enumerate(matrix.target_names)]
-    share = 1.0 / (1 + len(groups) / 2)  # the per-target runs together cost about half
-    summary = summarize_labels(
-        matrix.codes,
-        matrix.labels,
-        matrix.level,
-        bootstrap_draws=bootstrap_draws,
-        seed=seed,
-        progress=_sub_progress(progress, 0.0, share),
-    )
-    if groups:
-        per_target = {}
-        step = (1.0 - share) / len(groups)
-        for i, (name, rows) in enumerate(groups):
-            lo = share + i * step
-            per_target[name] = summarize_labels(
-                matrix.codes[rows],
-                matrix.labels,
-                matrix.level,
-                bootstrap_draws=bootstrap_draws,
-                seed=seed,
-                progress=_sub_progress(progress, lo, lo + step),
-            )
-        summary["per_target"] = per_target
-    elif matrix.targets is not None and matrix.target_names:
-        summary["per_target"] = {matrix.target_names[0]: dict(summary)}
-    return summary
-
-
-def compute_attribution_summary(
-    data: AttributionData,
-    *,
-    bootstrap_draws: int,
-    seed: int = 0,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Call ``summarize_attributions`` on the loaded items; indices not mapped."""
-    from labeling.agreement import summarize_attributions
-
-    return summarize_attributions(
-        data.items,
-        int(data.annotator_ids.size),
-        bootstrap_draws=bootstrap_draws,
-        seed=seed,
-        progress=_sub_progress(progress, 0.0, 1.0),
-    )
 
 
 # --------------------------------------------------------------------------- storing
@@ -506,45 +253,26 @@ def compute_run_result(
     def phase(lo: float, hi: float) -> Progress | None:
         return None if progress is None else (lambda f: progress(lo + (hi - lo) * f))
 
-    t0 = time.perf_counter()
-    compute_progress = phase(LOAD_SHARE, LOAD_SHARE + COMPUTE_SHARE)
-    if kind == Kind.ATTRIBUTION:
-        data = load_attribution_items(project_id=project_id, progress=phase(0, LOAD_SHARE))
-        t1 = time.perf_counter()
-        summary = compute_attribution_summary(
-            data, bootstrap_draws=bootstrap_draws, seed=seed, progress=compute_progress
-        )
-        t2 = time.perf_counter()
-        counts = np.zeros(data.annotator_ids.size, dtype=np.int64)
-        for item in data.items:
-            for index in item.annotations:
-                counts[index] += 1
-        result = build_result(
-            summary,
-            kind=kind,
-            task_ids=data.task_ids,
-            annotator_ids=data.annotator_ids,
-            annotation_counts=counts,
-        )
-    else:
-        matrix = load_label_matrix(project_id=project_id, kind=kind, progress=phase(0, LOAD_SHARE))
-        t1 = time.perf_counter()
-        summary = compute_label_summary(
-            matrix, bootstrap_draws=bootstrap_draws, seed=seed, progress=compute_progress
-        )
-        t2 = time.perf_counter()
-        result = build_result(
-            summary,
-            kind=kind,
-            task_ids=matrix.task_ids,
-            annotator_ids=matrix.annotator_ids,
-            annotation_counts=np.count_nonzero(matrix.codes >= 0, axis=0),
-            extra={
-                "labels": matrix.labels,
-                "targets": matrix.target_names,
-                "n_unknown_labels": matrix.n_unknown_labels,
-            },
-        )
+    schema = project_schema(project_id, kind)
+    marks = [time.perf_counter()]
+    outcome = kind_spec(schema.kind).compute_agreement(
+        project_id=project_id,
+        schema=schema,
+        bootstrap_draws=bootstrap_draws,
+        seed=seed,
+        load_progress=phase(0, LOAD_SHARE),
+        compute_progress=phase(LOAD_SHARE, LOAD_SHARE + COMPUTE_SHARE),
+        timer=lambda: marks.append(time.perf_counter()),
+    )
+    t0, t1, t2 = marks[0], marks[1], marks[2]
+    result = build_result(
+        outcome.summary,
+        kind=schema.kind,
+        task_ids=outcome.task_ids,
+        annotator_ids=outcome.annotator_ids,
+        annotation_counts=outcome.annotation_counts,
+        extra=outcome.extra,
+    )
     t3 = time.perf_counter()
     result["bootstrap_draws"] = bootstrap_draws
     result["seed"] = seed
@@ -630,14 +358,6 @@ def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[Agreeme
 # --------------------------------------------------------------------------- starting
 
 
-def _check_kind(project: Project, kind: Any) -> str:
-    if kind not in Kind.values:
-        raise InvalidInput(f"must be one of {', '.join(Kind.values)}; got {kind!r}", field="kind")
-    if not LabelSchema.objects.filter(project=project, kind=kind).exists():
-        raise InvalidInput(f"this project has no {kind} schema", field="kind")
-    return kind
-
-
 def _enqueue(run_id: int, countdown: int | None = None) -> None:
     """Send the job; if the broker refuses, the run is marked failed rather than stuck."""
     from labeling.jobs import compute_agreement
@@ -661,7 +381,7 @@ def request_agreement_run(
     A manual run already queued for the same (project, kind) is returned instead of a
     second one. In eager mode the job has run when this returns (the caller may refresh).
     """
-    kind = _check_kind(project, kind)
+    kind = project_schema(project.pk, kind).kind
     with transaction.atomic():
         run = AgreementRun.objects.filter(
             project=project, kind=kind, trigger=TRIGGER_MANUAL, status=JobStatus.QUEUED

@@ -8,14 +8,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labeling.agreement_runs import SUMMARY_KEYS
-from labeling.models import AgreementRun, JobStatus, Kind
+from labeling.models import AgreementRun, JobStatus
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
+from labeling.serializers import KindField, KindValueField
 
 
 class AgreementRunRequestSerializer(serializers.Serializer):
     """Body of ``POST /api/projects/{id}/agreement-runs/``."""
 
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = KindField()
 
 
 class PairSerializer(serializers.Serializer):
@@ -137,7 +138,7 @@ class DisputedSentenceSerializer(serializers.Serializer):
 class DisputedAnnotationSerializer(serializers.Serializer):
     annotator = serializers.IntegerField()
     username = serializers.CharField()
-    value = serializers.JSONField(help_text=VALUE_HELP)
+    value = KindValueField(help_text=VALUE_HELP)
 
 
 class DisputedTaskSerializer(serializers.Serializer):

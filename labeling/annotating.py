@@ -21,14 +21,13 @@ from django.utils import timezone
 from labeling.agreement_runs import note_new_annotation
 from labeling.assignment import take_slot
 from labeling.exceptions import Conflict, Forbidden, InvalidInput
-from labeling.label_schemas import SchemaError, validate_value
+from labeling.kinds import Bounds, SchemaError, SchemaSpec, kind_spec
 from labeling.models import (
     Annotation,
     AnnotationRevision,
     Assignment,
     AssignmentStatus,
     ControlQuestion,
-    Kind,
     LabelSchema,
     Sentence,
     Task,
@@ -54,29 +53,26 @@ def validate_annotation_value(task: Task, value: Any, *, labels: list | None = N
 
     ``labels``: the schema's labels when the caller already read them.
     """
+    spec = kind_spec(task.kind)
+    schema = SchemaSpec(kind=task.kind, labels=labels or [])
     if labels is None:
-        labels = (
+        stored = (
             LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind)
-            .values_list("labels", flat=True)
+            .only("kind", "labels", "level", "targets")
             .first()
         )
-    bounds = {"doc_length": 0, "start": 0, "end": 0}
-    if task.kind == Kind.ATTRIBUTION:
-        bounds = (
+        schema = stored or schema
+    bounds = None
+    if spec.needs_bounds:
+        row = (
             Sentence.objects.filter(pk=task.sentence_id)
             .annotate(doc_length=Length("document__text"))
             .values("doc_length", "start", "end")
             .get()
         )
+        bounds = Bounds(row["doc_length"], row["start"], row["end"])
     try:
-        return validate_value(
-            task.kind,
-            value,
-            labels=labels or [],
-            doc_length=bounds["doc_length"],
-            sentence_start=bounds["start"],
-            sentence_end=bounds["end"],
-        )
+        return spec.validate_value(value, schema=schema, bounds=bounds)
     except SchemaError as exc:
         raise InvalidInput(exc.message, field=exc.field) from exc
 

@@ -40,12 +40,12 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum,
 from django.utils import timezone
 
 from labeling.exceptions import Conflict, InvalidInput
+from labeling.kinds import is_kind_name
 from labeling.models import (
     Annotation,
     Assignment,
     AssignmentStatus,
     ControlQuestion,
-    Kind,
     LabelSchema,
     Membership,
     Project,
@@ -102,7 +102,7 @@ def enabled_schema(
     """
     if not isinstance(kind, str) or not kind:
         raise InvalidInput("is required: one of the project's kinds", field="kind")
-    if schema is None and kind in Kind.values:
+    if schema is None and is_kind_name(kind):
         schema = LabelSchema.objects.filter(project=project, kind=kind, enabled=True).first()
     if schema is None:
         kinds = list(

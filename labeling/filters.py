@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
-from labeling.models import Annotation, Document, Kind, Membership, Project, Role, Task
+from labeling.models import Annotation, Document, Membership, Project, Role, Task
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -47,7 +47,7 @@ class DocumentFilter(django_filters.FilterSet):
 
 
 class TaskFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Kind.choices)
+    kind = django_filters.CharFilter()
     target = django_filters.CharFilter()
     document = IdFilter(field_name="document_id")
     is_open = django_filters.BooleanFilter()
@@ -58,7 +58,7 @@ class TaskFilter(django_filters.FilterSet):
 
 
 class AnnotationFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(field_name="task__kind", choices=Kind.choices)
+    kind = django_filters.CharFilter(field_name="task__kind")
     target = django_filters.CharFilter(field_name="task__target")
     document = IdFilter(field_name="task__document_id")
     task = IdFilter(field_name="task_id")
@@ -72,7 +72,7 @@ class AnnotationFilter(django_filters.FilterSet):
 
 
 class OwnAnnotationFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(field_name="task__kind", choices=Kind.choices)
+    kind = django_filters.CharFilter(field_name="task__kind")
     target = django_filters.CharFilter(field_name="task__target")
     document = IdFilter(field_name="task__document_id")
 

@@ -4,19 +4,12 @@ Precedence: an ``adjudicated`` gold label always wins. Aggregation never creates
 changes or deletes a gold label whose method is ``adjudicated``; it only refreshes its
 own (``majority`` / ``dawid_skene``) rows.
 
-Aggregation rules:
-
-* Label kinds (verifiability, stance): ``majority`` is a plurality vote whose ties are
-  left undecided (no gold: a tie is a dispute for a lead); confidence is the winning
-  share of the votes. ``dawid_skene`` fits annotator confusion matrices by EM over all
-  tasks of the kind (stance: over all targets together), started from the hard
-  majority, and takes the most probable class; confidence is its posterior probability.
-* Attribution (``majority`` only): first "has attribution" by strict majority of the
-  task's annotations (a tie is undecided). If the majority says "none", gold is the empty
-  list. Otherwise gold is the triples (exact source, cue and content offsets) that more
-  than half of the task's annotations contain; if no triple reaches that, the task is
-  left undecided for adjudication. Confidence is the share of the task's annotations
-  whose whole value equals the gold value.
+Aggregation rules belong to each kind (``labeling.kinds``): a categorical kind votes
+(``majority`` is a plurality vote whose ties are left undecided, confidence the winning
+share; ``dawid_skene`` fits annotator confusion matrices by EM over all the kind's
+tasks, started from the hard majority, confidence the posterior probability); a kind
+with structured values decides each task from its annotation values
+(``KindSpec.decide_task_gold``).
 
 A previously aggregated gold label whose task is now undecided is deleted, so gold never
 goes stale.
@@ -25,7 +18,6 @@ goes stale.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -33,19 +25,17 @@ from typing import Any, Final
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.fields.json import KT
 from django.db.models.functions import Length
 from django.utils import timezone
 
 from labeling.agreement.aggregation import dawid_skene_triples, majority_vote
 from labeling.exceptions import InvalidInput
-from labeling.label_schemas import SchemaError, validate_value
+from labeling.kinds import Bounds, GoldDecision, KindSpec, LabelData, SchemaError, kind_spec
+from labeling.kinds.lookup import project_schema
 from labeling.models import (
-    LABEL_KINDS,
     Annotation,
     GoldLabel,
     GoldMethod,
-    Kind,
     LabelSchema,
     Project,
     Sentence,
@@ -118,12 +108,6 @@ class AggregationResult:
         }
 
 
-@dataclass
-class _Decision:
-    value: dict
-    confidence: float
-
-
 # ---------------------------------------------------------------------------------------
 # Adjudication
 
@@ -138,14 +122,9 @@ def adjudicate(*, task: Task, value: Any, user: Any, note: str = "") -> GoldLabe
         raise InvalidInput("must be a string", field="note")
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"must be at most {MAX_NOTE} characters", field="note")
-    labels: list[str] = []
-    if task.kind in LABEL_KINDS:
-        labels = list(
-            LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind)
-            .values_list("labels", flat=True)
-            .first()
-            or []
-        )
+    schema = LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind).first()
+    if schema is None:
+        raise InvalidInput(f"this project has no {task.kind} schema", field="kind")
     bounds = (
         Sentence.objects.filter(pk=task.sentence_id)
         .annotate(doc_length=Length("document__text"))
@@ -153,13 +132,10 @@ def adjudicate(*, task: Task, value: Any, user: Any, note: str = "") -> GoldLabe
         .get()
     )
     try:
-        clean = validate_value(
-            task.kind,
+        clean = kind_spec(task.kind).validate_value(
             value,
-            labels=labels,
-            doc_length=bounds["doc_length"],
-            sentence_start=bounds["start"],
-            sentence_end=bounds["end"],
+            schema=schema,
+            bounds=Bounds(bounds["doc_length"], bounds["start"], bounds["end"]),
         )
     except SchemaError as exc:
         raise InvalidInput(exc.message, field=exc.field) from exc
@@ -186,71 +162,21 @@ def clear_adjudication(*, task: Task) -> bool:
 # Aggregation
 
 
-def _check_kind_method(kind: Any, method: Any) -> None:
-    if kind not in Kind.values:
-        raise InvalidInput(f"must be one of {', '.join(Kind.values)}; got {kind!r}", field="kind")
+def _check_kind_method(project: Project, kind: Any, method: Any) -> tuple[KindSpec, LabelSchema]:
+    """The kind's spec and the project's schema of it; 400 naming ``kind`` or ``method``."""
+    schema = project_schema(project.pk, kind)
+    spec = kind_spec(schema.kind)
     if method not in METHODS:
         raise InvalidInput(f"must be one of {', '.join(METHODS)}; got {method!r}", field="method")
-    if kind == Kind.ATTRIBUTION and method != GoldMethod.MAJORITY:
+    if method not in spec.gold_methods:
         raise InvalidInput(
-            "attribution gold is aggregated by majority only (Dawid-Skene needs a label set)",
+            f"{schema.kind} gold is aggregated by {' or '.join(spec.gold_methods)} only",
             field="method",
         )
+    return spec, schema
 
 
-def _schema_labels(project: Project, kind: str) -> list[str]:
-    labels = (
-        LabelSchema.objects.filter(project=project, kind=kind)
-        .values_list("labels", flat=True)
-        .first()
-    )
-    if labels is None:
-        raise InvalidInput(f"this project has no {kind} schema", field="kind")
-    return list(labels)
-
-
-@dataclass
-class _LabelData:
-    """Annotations of a label kind as parallel index arrays."""
-
-    task_ids: list[int]
-    annotator_ids: list[int]
-    items: np.ndarray
-    annotators: np.ndarray
-    codes: np.ndarray
-
-
-def _load_label_codes(project: Project, kind: str, labels: Sequence[str]) -> _LabelData:
-    """One streamed query: every annotation of ``kind`` as (item, annotator, code) arrays."""
-    code_of = {label: i for i, label in enumerate(labels)}
-    item_of: dict[int, int] = {}
-    annotator_of: dict[int, int] = {}
-    items: list[int] = []
-    annotators: list[int] = []
-    codes: list[int] = []
-    rows = (
-        real_annotations(Annotation.objects.filter(task__project=project, task__kind=kind))
-        .values_list("task_id", "annotator_id", KT("value__label"))
-        .order_by()
-        .iterator(chunk_size=READ_CHUNK)
-    )
-    for task_id, annotator_id, label in rows:
-        code = code_of.get(label)
-        if code is None:  # a label removed from the schema since: not a vote
-            continue
-        items.append(item_of.setdefault(task_id, len(item_of)))
-        annotators.append(annotator_of.setdefault(annotator_id, len(annotator_of)))
-        codes.append(code)
-    return _LabelData(
-        task_ids=list(item_of),
-        annotator_ids=list(annotator_of),
-        items=np.asarray(items, dtype=np.int64),
-        annotators=np.asarray(annotators, dtype=np.int64),
-        codes=np.asarray(codes, dtype=np.int64),
-    )
-
-
-def _vote_matrix(data: _LabelData) -> np.ndarray:
+def _vote_matrix(data: LabelData) -> np.ndarray:
     """Codes packed per item (column = the item's j-th vote): identity is irrelevant to votes."""
     n_items = len(data.task_ids)
     if not n_items:
@@ -263,9 +189,6 @@ def _vote_matrix(data: _LabelData) -> np.ndarray:
     matrix = np.full((n_items, int(column.max()) + 1), -1, dtype=np.int64)
     matrix[items, column] = data.codes[order]
     return matrix
-
-
-_ATTR = Kind.ATTRIBUTION
 
 
 def _usernames(user_ids: Iterable[int]) -> dict[int, str]:
@@ -292,8 +215,12 @@ def _accuracy_list(
 
 
 def _decide_labels(
-    data: _LabelData, labels: Sequence[str], method: str, result: AggregationResult
-) -> dict[int, _Decision | None]:
+    spec: KindSpec,
+    data: LabelData,
+    labels: Sequence[str],
+    method: str,
+    result: AggregationResult,
+) -> dict[int, GoldDecision | None]:
     n_items, n_annotators, k = len(data.task_ids), len(data.annotator_ids), len(labels)
     if method == GoldMethod.DAWID_SKENE:
         fit = dawid_skene_triples(
@@ -320,7 +247,7 @@ def _decide_labels(
     result.annotator_accuracy = _accuracy_list(data.annotator_ids, accuracy, counts)
     return {
         task_id: (
-            _Decision({"label": labels[int(winners[i])]}, round(float(confidence[i]), 6))
+            GoldDecision(spec.gold_value(labels[int(winners[i])]), round(float(confidence[i]), 6))
             if winners[i] >= 0
             else None
         )
@@ -328,50 +255,15 @@ def _decide_labels(
     }
 
 
-def _triple_key(triple: dict) -> tuple[int, ...]:
-    return tuple(triple[r][p] for r in ("source", "cue", "content") for p in ("start", "end"))
-
-
-def _triple_sort_key(triple: dict) -> tuple[int, int, int]:
-    return (triple["cue"]["start"], triple["source"]["start"], triple["content"]["start"])
-
-
-def decide_attribution(values: Sequence[dict]) -> _Decision | None:
-    """The majority attribution gold of one task's annotation values, or None if undecided."""
-    n = len(values)
-    if not n:
-        return None
-    lists = [v.get("attributions") or [] for v in values]
-    n_has = sum(1 for items in lists if items)
-    if 2 * n_has == n:
-        return None
-    if 2 * n_has < n:
-        return _Decision({"attributions": []}, round((n - n_has) / n, 6))
-    support: Counter[tuple[int, ...]] = Counter()
-    triples: dict[tuple[int, ...], dict] = {}
-    for items in lists:
-        for key in {_triple_key(t) for t in items}:
-            support[key] += 1
-        for t in items:
-            triples.setdefault(_triple_key(t), t)
-    chosen = sorted(
-        (triples[key] for key, count in support.items() if 2 * count > n), key=_triple_sort_key
-    )
-    if not chosen:
-        return None
-    gold_keys = sorted(_triple_key(t) for t in chosen)
-    n_equal = sum(1 for items in lists if sorted(_triple_key(t) for t in items) == gold_keys)
-    return _Decision({"attributions": chosen}, round(n_equal / n, 6))
-
-
-def _decide_attribution_all(project: Project) -> dict[int, _Decision | None]:
-    decisions: dict[int, _Decision | None] = {}
+def _decide_each_task(
+    spec: KindSpec, project: Project, kind: str
+) -> dict[int, GoldDecision | None]:
+    """One streamed read of the kind's values in task order; the spec decides each task."""
+    decisions: dict[int, GoldDecision | None] = {}
     values: list[dict] = []
     current: int | None = None
     rows = (
-        real_annotations(
-            Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
-        )
+        real_annotations(Annotation.objects.filter(task__project=project, task__kind=kind))
         .values_list("task_id", "value")
         .order_by("task_id")
         .iterator(chunk_size=READ_CHUNK)
@@ -379,11 +271,11 @@ def _decide_attribution_all(project: Project) -> dict[int, _Decision | None]:
     for task_id, value in rows:
         if task_id != current:
             if current is not None:
-                decisions[current] = decide_attribution(values)
+                decisions[current] = spec.decide_task_gold(values)
             current, values = task_id, []
         values.append(value)
     if current is not None:
-        decisions[current] = decide_attribution(values)
+        decisions[current] = spec.decide_task_gold(values)
     return decisions
 
 
@@ -399,13 +291,14 @@ def aggregate_gold(
     A few queries whatever the size (one streamed read of annotations, one read of the
     existing gold, batched writes). Adjudicated gold is never touched.
     """
-    _check_kind_method(kind, method)
+    spec, schema = _check_kind_method(project, kind, method)
+    kind = schema.kind
     result = AggregationResult(kind=kind, method=method)
-    if kind == Kind.ATTRIBUTION:
-        decisions = _decide_attribution_all(project)
+    if spec.categorical_gold:
+        labels, data = spec.gold_votes(project_id=project.pk, schema=schema)
+        decisions = _decide_labels(spec, data, labels, method, result)
     else:
-        labels = _schema_labels(project, kind)
-        decisions = _decide_labels(_load_label_codes(project, kind, labels), labels, method, result)
+        decisions = _decide_each_task(spec, project, kind)
     result.n_items = len(decisions)
     now = timezone.now()
     with transaction.atomic():
@@ -484,18 +377,13 @@ def aggregate_gold(
 def estimate_annotator_accuracy(*, project: Project, kind: str) -> dict[str, Any]:
     """Dawid-Skene estimates of each annotator's accuracy on ``kind``, without writing gold.
 
-    Label kinds use the schema's labels; attribution uses the binary "has attribution"
-    question. Also returns the class priors and each annotator's confusion matrix
-    (``confusion[true][answered]``).
+    The categories are the kind's (``KindSpec.gold_votes``: a label kind's labels, or a
+    derived categorical question such as "has attribution"). Also returns the class
+    priors and each annotator's confusion matrix (``confusion[true][answered]``).
     """
-    if kind not in Kind.values:
-        raise InvalidInput(f"must be one of {', '.join(Kind.values)}; got {kind!r}", field="kind")
-    if kind == Kind.ATTRIBUTION:
-        labels = ["no_attribution", "has_attribution"]
-        data = _load_has_attribution_codes(project)
-    else:
-        labels = _schema_labels(project, kind)
-        data = _load_label_codes(project, kind, labels)
+    schema = project_schema(project.pk, kind)
+    kind = schema.kind
+    labels, data = kind_spec(kind).gold_votes(project_id=project.pk, schema=schema)
     fit = dawid_skene_triples(
         data.items,
         data.annotators,
@@ -537,30 +425,3 @@ def estimate_annotator_accuracy(*, project: Project, kind: str) -> dict[str, Any
         },
         "annotators": annotators,
     }
-
-
-def _load_has_attribution_codes(project: Project) -> _LabelData:
-    item_of: dict[int, int] = {}
-    annotator_of: dict[int, int] = {}
-    items: list[int] = []
-    annotators: list[int] = []
-    codes: list[int] = []
-    rows = (
-        real_annotations(
-            Annotation.objects.filter(task__project=project, task__kind=Kind.ATTRIBUTION)
-        )
-        .values_list("task_id", "annotator_id", "value")
-        .order_by()
-        .iterator(chunk_size=READ_CHUNK)
-    )
-    for task_id, annotator_id, value in rows:
-        items.append(item_of.setdefault(task_id, len(item_of)))
-        annotators.append(annotator_of.setdefault(annotator_id, len(annotator_of)))
-        codes.append(1 if (value or {}).get("attributions") else 0)
-    return _LabelData(
-        task_ids=list(item_of),
-        annotator_ids=list(annotator_of),
-        items=np.asarray(items, dtype=np.int64),
-        annotators=np.asarray(annotators, dtype=np.int64),
-        codes=np.asarray(codes, dtype=np.int64),
-    )

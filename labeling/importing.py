@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling.bulk import insert_rows
-from labeling.models import Document, Kind, LabelSchema, Project, Sentence, Task
+from labeling.kinds import task_targets
+from labeling.models import Document, LabelSchema, Project, Sentence, Task
 from labeling.readers import DocumentRecord
 from labeling.segmentation import split_sentences
 
@@ -40,15 +41,7 @@ def content_hash(text: str) -> str:
 
 def task_specs(schemas: Iterable[LabelSchema]) -> list[tuple[str, str]]:
     """The (kind, target) pairs every sentence gets a task for, in a stable order."""
-    specs: list[tuple[str, str]] = []
-    for schema in sorted(schemas, key=lambda s: Kind.values.index(s.kind)):
-        if not schema.enabled:
-            continue
-        if schema.kind == Kind.STANCE:
-            specs.extend((schema.kind, target) for target in schema.targets)
-        else:
-            specs.append((schema.kind, ""))
-    return specs
+    return task_targets(schemas)
 
 
 def _default_title(record: DocumentRecord) -> str:

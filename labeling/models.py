@@ -9,14 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-
-class Kind(models.TextChoices):
-    ATTRIBUTION = "attribution", "Attribution"
-    VERIFIABILITY = "verifiability", "Verifiability"
-    STANCE = "stance", "Stance"
-
-
-LABEL_KINDS = (Kind.VERIFIABILITY, Kind.STANCE)
+#: Task kinds are not choices: the registry (``labeling.kinds``) knows the built-in kinds
+#: and a project's schemas define its custom ones. A kind name is a lowercase identifier.
+KIND_MAX_LENGTH = 32
 
 
 class Level(models.TextChoices):
@@ -83,20 +78,29 @@ class Membership(models.Model):
 
 
 class LabelSchema(models.Model):
-    """How one task kind is labelled in a project: label set, order, level, stance targets."""
+    """How one task kind is labelled in a project: label set, order, level, values, targets.
+
+    ``kind`` is a built-in kind or a custom question of this project (``labeling.kinds``
+    validates every field; the admin and the API write through it).
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="schemas")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=KIND_MAX_LENGTH)
     labels = models.JSONField(default=list, blank=True, help_text="Ordered list of label names.")
     level = models.CharField(max_length=16, choices=Level.choices, default=Level.NOMINAL)
-    targets = models.JSONField(default=list, blank=True, help_text="Stance targets.")
+    values = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Each label's number (interval/ratio); null: labels equally spaced.",
+    )
+    targets = models.JSONField(default=list, blank=True, help_text="Targets (one task each).")
+    description = models.TextField(blank=True, help_text="The question, shown to annotators.")
     enabled = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["project_id", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["project", "kind"], name="schema_unique_kind"),
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="schema_kind_valid"),
             models.CheckConstraint(condition=Q(level__in=Level.values), name="schema_level_valid"),
         ]
 
@@ -191,7 +195,7 @@ class Task(models.Model):
         db_index=False,
     )
     position = models.PositiveIntegerField()
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=KIND_MAX_LENGTH)
     target = models.CharField(max_length=200, blank=True)
     overlap = models.PositiveSmallIntegerField()
     n_assigned = models.PositiveSmallIntegerField(default=0)
@@ -205,7 +209,6 @@ class Task(models.Model):
             models.UniqueConstraint(
                 fields=["sentence", "kind", "target"], name="task_unique_sentence_kind_target"
             ),
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="task_kind_valid"),
             models.CheckConstraint(
                 condition=Q(n_assigned__lte=F("overlap")), name="task_never_over_assigned"
             ),
@@ -391,7 +394,7 @@ class AgreementRun(BackgroundJob):
     """One computation of agreement for a (project, kind), with its progress and result."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreement_runs")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=KIND_MAX_LENGTH)
     trigger = models.CharField(max_length=16, default="manual")
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -401,7 +404,6 @@ class AgreementRun(BackgroundJob):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="run_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="run_status_valid"
             ),

@@ -13,7 +13,7 @@ from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, 
 from django.db.models.functions import Coalesce
 
 from labeling.exceptions import Conflict, InvalidInput, NotFound
-from labeling.label_schemas import SchemaError, SchemaSpec, parse_schemas
+from labeling.kinds import SchemaError, SchemaSpec, parse_schemas
 from labeling.models import LabelSchema, Membership, Project, Role, Task
 from labeling.quality.dataset import regular_tasks
 from labeling.quality.models import ControlQuestion, Escalation
@@ -173,7 +173,15 @@ def update_project(*, project: Project, changes: dict[str, Any]) -> Project:
 
 def _schema_rows(project: Project, specs: Sequence[SchemaSpec]) -> list[LabelSchema]:
     return [
-        LabelSchema(project=project, kind=s.kind, labels=s.labels, level=s.level, targets=s.targets)
+        LabelSchema(
+            project=project,
+            kind=s.kind,
+            labels=s.labels,
+            level=s.level,
+            targets=s.targets,
+            values=s.values,
+            description=s.description,
+        )
         for s in specs
     ]
 

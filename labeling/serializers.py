@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from labeling.api.offset_units import offset_unit_field
+from labeling.kinds import (
+    BUILTIN_NAMES,
+    VALUE_COMPONENT,
+    SchemaError,
+    kind_spec,
+    parse_kind_name,
+    schema_definition_json_schema,
+)
 from labeling.models import (
+    KIND_MAX_LENGTH,
     Annotation,
     AnnotationRevision,
     Assignment,
     AssignmentStatus,
     Document,
-    Kind,
     LabelSchema,
     Level,
     Membership,
@@ -26,29 +34,68 @@ from labeling.models import (
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 from labeling.sentence_window import sentence_window
 
+KIND_HELP = (
+    "Task kind: a built-in kind (" + ", ".join(BUILTIN_NAMES) + ") or one of the project's "
+    "custom kinds (a lowercase identifier)."
+)
+
+
+@extend_schema_field({"$ref": f"#/components/schemas/{VALUE_COMPONENT}"})
+class KindValueField(serializers.JSONField):
+    """An annotation or gold value; its shape depends on the kind (validated by the kind)."""
+
+
+@extend_schema_field(schema_definition_json_schema())
+class SchemaDefinitionField(serializers.JSONField):
+    """One schema definition of ``POST /api/projects/``, validated by the kind registry."""
+
+
+class KindField(serializers.CharField):
+    """A kind name, checked by the registry (whether the project has it is checked later)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", KIND_MAX_LENGTH)
+        kwargs.setdefault("help_text", KIND_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return parse_kind_name(value, "")
+        except SchemaError as exc:
+            raise serializers.ValidationError(exc.message) from exc
+
+
 # --- projects -------------------------------------------------------------------------
 
 
 class LabelSchemaSerializer(serializers.ModelSerializer):
     """A kind's label set, level and stance targets."""
 
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = KindField()
     labels = serializers.ListField(child=serializers.CharField(), required=False)
     level = serializers.ChoiceField(choices=Level.choices, required=False)
+    values = serializers.ListField(
+        child=serializers.FloatField(),
+        required=False,
+        allow_null=True,
+        help_text="Each label's number (interval/ratio); null: labels equally spaced.",
+    )
     targets = serializers.ListField(child=serializers.CharField(), required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
 
     class Meta:
         model = LabelSchema
-        fields = ["kind", "labels", "level", "targets", "enabled"]
+        fields = ["kind", "labels", "level", "values", "targets", "description", "enabled"]
         read_only_fields = ["enabled"]
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    """``POST /api/projects/``; ``label_schemas`` validates schemas (errors name the field)."""
+    """``POST /api/projects/``; ``labeling.kinds`` validates schemas (errors name the field)."""
 
     name = serializers.CharField(max_length=200)
     annotators_per_item = serializers.IntegerField(min_value=1, max_value=100)
-    schemas = serializers.ListField(child=serializers.JSONField(), min_length=1)
+    schemas = serializers.ListField(child=SchemaDefinitionField(), min_length=1)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     guidelines = serializers.CharField(required=False, allow_blank=True, default="")
     lease_minutes = serializers.IntegerField(
@@ -240,7 +287,10 @@ class TaskDocumentSerializer(serializers.Serializer):
 class TaskSchemaSerializer(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField())
     level = serializers.CharField()
+    values = serializers.ListField(child=serializers.FloatField(), allow_null=True)
     targets = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    widget = serializers.CharField(help_text="The workspace widget that answers this kind.")
 
 
 class LeaseSerializer(serializers.Serializer):
@@ -250,7 +300,7 @@ class LeaseSerializer(serializers.Serializer):
 
 class OwnAnnotationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    value = serializers.JSONField(help_text=VALUE_HELP)
+    value = KindValueField(help_text=VALUE_HELP)
     revision = serializers.IntegerField()
     lead_time_ms = serializers.IntegerField(allow_null=True)
     updated_at = serializers.DateTimeField()
@@ -261,7 +311,7 @@ class TaskPayloadSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     project = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = KindField()
     target = serializers.CharField()
     sentence = SentenceSerializer()
     previous = SentenceSerializer(many=True)
@@ -326,7 +376,14 @@ def task_payload(
         "previous": [s for s in window if s["position"] < position],
         "next": [s for s in window if s["position"] > position],
         "document": {"id": document_id, "title": title},
-        "schema": {"labels": schema.labels, "level": schema.level, "targets": schema.targets},
+        "schema": {
+            "labels": schema.labels,
+            "level": schema.level,
+            "values": schema.values,
+            "targets": schema.targets,
+            "description": schema.description,
+            "widget": kind_spec(kind).widget,
+        },
         "guidelines": project.guidelines,
         "lease": (
             {"status": assignment.status, "expires_at": assignment.expires_at}
@@ -348,12 +405,7 @@ class SkipResultSerializer(serializers.Serializer):
 class AnnotationWriteSerializer(serializers.Serializer):
     """``PUT /api/tasks/{id}/annotation/``: the value is validated against the schema."""
 
-    value = serializers.JSONField(
-        help_text='{"label": L} for verifiability and stance; {"attributions": [{"source": '
-        '{"start", "end"}, "cue": {...}, "content": {...}}]} for attribution: half-open spans '
-        "of the document's text in Unicode code points (UTF-16 code units with "
-        "offset_unit=utf16); the cue lies inside the task's sentence."
-    )
+    value = KindValueField(help_text=VALUE_HELP)
     lead_time_ms = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=24 * 60 * 60 * 1000
     )
@@ -364,6 +416,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
     """An annotation with where it belongs; who made it is shown to leads and its author."""
 
     username = serializers.CharField(source="annotator.username", read_only=True)
+    value = KindValueField(read_only=True, help_text=VALUE_HELP)
     kind = serializers.CharField(source="task.kind", read_only=True)
     target = serializers.CharField(source="task.target", read_only=True)
     document = serializers.IntegerField(source="task.document_id", read_only=True)

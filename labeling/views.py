@@ -55,11 +55,9 @@ from labeling.projects import add_member, create_project, remove_member, update_
 from labeling.quality.qualification import feedback as qualification_feedback
 from labeling.readers import ReadError, parse_record
 
-KIND_PARAM = OpenApiParameter(
-    "kind", str, required=True, description="Task kind: attribution, verifiability or stance."
-)
+KIND_PARAM = OpenApiParameter("kind", str, required=True, description=s.KIND_HELP)
 TARGET_PARAM = OpenApiParameter(
-    "target", str, required=False, description="Stance target; default: any target."
+    "target", str, required=False, description="For kinds with targets; default: any target."
 )
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 

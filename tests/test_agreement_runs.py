@@ -14,16 +14,28 @@ from labeling.agreement import summarize_attributions, summarize_labels
 from labeling.agreement_runs import (
     TRIGGER_AUTO,
     execute_agreement_run,
-    load_attribution_items,
-    load_label_matrix,
     request_agreement_run,
     schedule_agreement_run,
 )
 from labeling.jobs import compute_agreement
-from labeling.models import AgreementRun, Annotation, JobStatus, Task
+from labeling.kinds import kind_spec
+from labeling.kinds.attribution import ATTRIBUTION
+from labeling.models import AgreementRun, Annotation, JobStatus, LabelSchema, Task
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db
+
+
+def load_label_matrix(*, project_id: int, kind: str):
+    """The kind's reliability matrix, as the agreement run loads it."""
+    schema = LabelSchema.objects.get(project_id=project_id, kind=kind)
+    return kind_spec(kind).load_matrix(project_id=project_id, schema=schema)
+
+
+def load_attribution_items(*, project_id: int):
+    """The attribution items, as the agreement run loads them."""
+    return ATTRIBUTION.load_items(project_id=project_id)
+
 
 LABELS = ["verifiable", "unverifiable", "not_a_claim"]
 

@@ -12,9 +12,9 @@ from labeling.gold import (
     adjudicate,
     aggregate_gold,
     clear_adjudication,
-    decide_attribution,
     estimate_annotator_accuracy,
 )
+from labeling.kinds.attribution import decide_attribution
 from labeling.models import Annotation, GoldLabel, Sentence, Task
 from tests.factories import SAMPLE_TEXT, add_documents, make_project
 

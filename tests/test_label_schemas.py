@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.label_schemas import SchemaError, parse_schema, parse_schemas, validate_value
+from labeling.kinds import Bounds, SchemaError, SchemaSpec, kind_spec, parse_schema, parse_schemas
 
 LABELS = ["verifiable", "unverifiable", "not_a_claim"]
 
@@ -17,9 +17,10 @@ def triple(source=(0, 5), cue=(10, 14), content=(20, 30)) -> dict:
     return {"source": span(*source), "cue": span(*cue), "content": span(*content)}
 
 
-def check(kind: str, value, **kw) -> dict:
-    defaults = {"labels": LABELS, "doc_length": 100, "sentence_start": 8, "sentence_end": 40}
-    return validate_value(kind, value, **{**defaults, **kw})
+def check(kind: str, value, labels=LABELS, doc_length=100, sentence_start=8, sentence_end=40):
+    schema = SchemaSpec(kind=kind, labels=list(labels))
+    bounds = Bounds(doc_length, sentence_start, sentence_end)
+    return kind_spec(kind).validate_value(value, schema=schema, bounds=bounds)
 
 
 def test_label_value_is_accepted_and_normalised():
@@ -98,7 +99,8 @@ def test_schema_defaults_and_stance_targets():
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"kind": "emotion"}, "s.kind"),
+        ({"kind": "Emotion!"}, "s.kind"),
+        ({"kind": "emotion"}, "s.labels"),
         ({"kind": "stance", "level": "fuzzy", "targets": ["A"]}, "s.level"),
         ({"kind": "stance"}, "s.targets"),
         ({"kind": "verifiability", "labels": ["a"]}, "s.labels"),

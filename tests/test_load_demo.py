@@ -28,17 +28,22 @@ def test_demo_loads_once_with_annotations_and_agreement(capsys):
     assert n == 22
     for s in doc.sentences.all():
         assert doc.text[s.start : s.end] == s.text
-    # verifiability, two stance targets, attribution
-    assert Task.objects.filter(project=project).count() == 4 * n
+    # verifiability, two stance targets, attribution, the custom "certainty"
+    assert Task.objects.filter(project=project).count() == 5 * n
     assert Membership.objects.filter(project=project, role="annotator").count() == 3
     n_annotations = Annotation.objects.filter(task__project=project).count()
-    assert 0.5 * 3 * 4 * n < n_annotations < 3 * 4 * n  # realistic: most, not all
+    assert 0.5 * 3 * 5 * n < n_annotations < 3 * 5 * n  # realistic: most, not all
     assert (
         Task.objects.filter(project=project, n_submitted__gt=project.annotators_per_item).count()
         == 0
     )
     done = AgreementRun.objects.filter(project=project, status=JobStatus.DONE, trigger="manual")
-    assert set(done.values_list("kind", flat=True)) == {"attribution", "stance", "verifiability"}
+    assert set(done.values_list("kind", flat=True)) == {
+        "attribution",
+        "stance",
+        "verifiability",
+        "certainty",
+    }
     assert all(run.result["alpha"] is not None for run in done)
 
     call_command("load_demo")

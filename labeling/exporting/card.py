@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from labeling.exporting.params import ExportOptions
 from labeling.exporting.writers import FIELDS, NESTED_FIELDS
-from labeling.models import AgreementRun, JobStatus, Kind, LabelSchema, Project
-from labeling.tokenization import ROLES
+from labeling.kinds import kind_order, kind_spec
+from labeling.models import AgreementRun, JobStatus, LabelSchema, Project
 
 TEMPLATE = "labeling/exporting/dataset_card.md"
 AGREEMENT_METRICS = ("alpha", "alpha_ci95", "percent_agreement", "n_items")
@@ -36,16 +36,16 @@ FIELD_DOCS: dict[str, str] = {
     "sentence_start": "offset (code points) where the sentence starts in the document",
     "sentence_end": "offset (code points) where the sentence ends (exclusive)",
     "sentence_text": "the sentence, exactly `document.text[start:end]`",
-    "kind": "task kind: `verifiability`, `stance` or `attribution`",
-    "target": "stance target (empty for other kinds)",
+    "kind": "task kind (built-in or a project's custom question; see Labels)",
+    "target": "the task's target, for kinds with one task per target (empty otherwise)",
     "split": "train/dev/test split, assigned per document",
     "annotations": "every annotation: `annotator`, `value`, `lead_time_ms`, `updated_at`",
     "gold": "the accepted value, null if none",
     "gold_method": "how the gold value was decided: `adjudicated`, `majority`, `dawid_skene`",
     "gold_confidence": "confidence of an aggregated gold value (0-1)",
     "agreement": "per-item agreement among the annotators (0-1), null with fewer than two",
-    "tokens": "attribution only: token offsets `[start, end]` in document coordinates",
-    "bio": "attribution only: BIO tags per token for `source`, `cue` and `content`",
+    "tokens": "span kinds only: token offsets `[start, end]` in document coordinates",
+    "bio": "span kinds only: the gold spans as BIO tags per token and role",
 }
 NESTED_ENCODING: dict[str, dict[str, str]] = {
     "jsonl": {},
@@ -90,15 +90,23 @@ def size_category(n: int) -> str:
 
 
 def _labels(schemas: Sequence[LabelSchema]) -> list[dict[str, Any]]:
+    """What the card lists per kind, as each kind's spec describes it."""
     out = []
     for schema in schemas:
-        attribution = schema.kind == Kind.ATTRIBUTION
+        spec = kind_spec(schema.kind)
+        level = schema.level if spec.categorical_gold else ""
+        if level and schema.values:
+            level += " (values " + ", ".join(f"{v:g}" for v in schema.values) + ")"
         out.append(
             {
                 "kind": schema.kind,
-                "labels": list(ROLES) if attribution else list(schema.labels),
-                "level": "" if attribution else schema.level,
-                "targets": list(schema.targets) if schema.kind == Kind.STANCE else [],
+                "description": schema.description,
+                "labels": spec.label_set(schema),
+                "level": level,
+                "targets": list(schema.targets or []),
+                "value_doc": spec.value_doc,
+                "gold_doc": spec.gold_doc,
+                "agreement_doc": spec.agreement_doc,
             }
         )
     return out
@@ -131,7 +139,9 @@ def dataset_card(
 ) -> str:
     """The README.md of a folder export: ``counts`` is ``{split: {kind: records}}``."""
     splits = list(options.ratios) if options.split is None else [options.split]
-    schemas = list(LabelSchema.objects.filter(project=project, enabled=True).order_by("id"))
+    schemas = sorted(
+        LabelSchema.objects.filter(project=project, enabled=True), key=lambda s: kind_order(s.kind)
+    )
     kinds: list[str] = []
     for split in splits:
         kinds.extend(k for k in counts.get(split, {}) if k not in kinds)
@@ -142,11 +152,10 @@ def dataset_card(
         count_rows.append({"split": split, "counts": row, "total": sum(row)})
     column_totals = [sum(counts.get(s, {}).get(k, 0) for s in splits) for k in kinds]
     total = sum(column_totals)
-    categories = []
-    if any(k in kinds for k in (Kind.VERIFIABILITY, Kind.STANCE)):
-        categories.append("text-classification")
-    if Kind.ATTRIBUTION in kinds:
-        categories.append("token-classification")
+    categories = sorted({kind_spec(k).task_category for k in kinds})
+    field_docs = dict(FIELD_DOCS)
+    for kind in kinds:
+        field_docs.update(kind_spec(kind).export_field_docs)
     metrics, agreement = _agreement(project, [s.kind for s in schemas])
     filters = options.active_filters()
     encoding = NESTED_ENCODING[fmt]
@@ -175,7 +184,7 @@ def dataset_card(
         "ratios": [(name, f"{ratio:g}") for name, ratio in options.ratios.items()],
         "seed": options.seed,
         "fields": [
-            {"name": f, "doc": FIELD_DOCS[f], "encoding": encoding.get(f, "")} for f in FIELDS
+            {"name": f, "doc": field_docs[f], "encoding": encoding.get(f, "")} for f in FIELDS
         ],
     }
     return render_to_string(TEMPLATE, context)

@@ -16,10 +16,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
+from labeling.exceptions import InvalidInput
 from labeling.exporting.pseudonyms import resolve_annotator
 from labeling.exporting.splits import DEFAULT_RATIOS, validate_ratios
 from labeling.exporting.writers import FORMATS
-from labeling.models import Kind, Project
+from labeling.kinds.lookup import project_schema
+from labeling.models import Project
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,10 @@ class ExportParamsSerializer(serializers.Serializer):
     """The export's parameters; ``context["project"]`` resolves ``annotator``."""
 
     format = serializers.ChoiceField(choices=list(FORMATS), default="jsonl")
-    kind = serializers.CharField(required=False, help_text="a task kind; default: every kind")
+    kind = serializers.CharField(
+        required=False,
+        help_text="one of the project's kinds (built-in or custom); default: every kind",
+    )
     min_agreement = serializers.FloatField(
         required=False,
         min_value=0,
@@ -206,11 +211,11 @@ class ExportParamsSerializer(serializers.Serializer):
         return value.strip().lower()
 
     def validate_kind(self, value: str) -> str:
-        if value not in Kind.values:
-            raise serializers.ValidationError(
-                f"must be one of {', '.join(Kind.values)}; got {value!r}"
-            )
-        return value
+        project: Project = self.context["project"]
+        try:
+            return project_schema(project.pk, value).kind
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message) from exc
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("updated_from"), attrs.get("updated_to")

@@ -18,15 +18,15 @@ Record semantics (the dataset card repeats them):
 * ``gold``: the gold value with ``gold_method`` (``adjudicated`` beats the aggregated
   ``majority`` / ``dawid_skene``) and ``gold_confidence`` (null for adjudicated gold).
 * ``agreement``: the share of the task's annotators who gave the modal value (the same
-  label; for attribution exactly the same set of triples); null with fewer than two
+  value, as the kind's ``value_key`` compares values); null with fewer than two
   annotations. It describes the item itself, so it does not depend on the filters.
 * ``updated_at`` of an annotation: ISO 8601 in UTC with microseconds and the offset,
   ``2024-05-01T12:00:00.000000+00:00``, on SQLite and PostgreSQL alike.
 * ``split``: document-level, from :func:`labeling.exporting.splits.assign_splits` over all the
   project's documents keyed by external id (or ``#<id>`` without one), so a document's
   split does not depend on the filters either.
-* Attribution: ``tokens`` are the sentence's token offsets in document coordinates and
-  ``bio`` the gold triples as BIO tags per role over those tokens (null without gold).
+* Kind-specific columns (``tokens``, ``bio`` for span kinds) are filled by the kind's
+  spec (``KindSpec.export_extras``); other kinds leave them null.
 
 Filters select tasks, never parts of a task: ``kind``; ``min_agreement`` (records with
 null agreement are left out); ``only_adjudicated``; ``updated_from``/``updated_to``
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -53,9 +53,9 @@ from labeling.exporting.pseudonyms import project_annotators, pseudonym
 from labeling.exporting.splits import assign_splits
 from labeling.exporting.value_types import value_type
 from labeling.exporting.writers import FILE_EXTENSIONS, with_trailer
-from labeling.models import Annotation, Document, GoldMethod, Kind, LabelSchema, Project, Task
+from labeling.kinds import KindSpec, kind_spec
+from labeling.models import Annotation, Document, GoldMethod, LabelSchema, Project, Task
 from labeling.quality.dataset import regular_tasks
-from labeling.tokenization import ROLES, role_bio_tags, tokenize
 
 CHUNK_SIZE = 2000
 #: ``updated_at`` in every export, on every database: UTC, microseconds, explicit offset.
@@ -108,17 +108,9 @@ def document_splits(project: Project, options: ExportOptions) -> dict[int, str]:
     return {doc_id: by_key[key] for doc_id, key in keys.items()}
 
 
-def _triple_key(triple: Mapping[str, Any]) -> tuple[int, ...]:
-    return tuple(triple[r][p] for r in ROLES for p in ("start", "end"))
-
-
 def value_key(kind: str, value: Any) -> Any:
-    """A hashable form of an annotation value, equal for equal answers."""
-    if not isinstance(value, dict):
-        return None
-    if kind == Kind.ATTRIBUTION:
-        return tuple(sorted(_triple_key(t) for t in value.get("attributions") or []))
-    return value.get("label")
+    """A hashable form of an annotation value, equal for equal answers (the kind decides)."""
+    return kind_spec(kind).value_key(value)
 
 
 def item_agreement(kind: str, values: list[Any]) -> float | None:
@@ -126,7 +118,8 @@ def item_agreement(kind: str, values: list[Any]) -> float | None:
     n = len(values)
     if n < 2:
         return None
-    keys = [value_key(kind, v) for v in values]
+    key = kind_spec(kind).value_key
+    keys = [key(v) for v in values]
     top = max(keys.count(k) for k in set(keys))  # n is small: counting beats Counter
     return 1.0 if top == n else round(top / n, 6)
 
@@ -192,7 +185,6 @@ def _annotation_rows(tasks: QuerySet[Task], chunk_size: int) -> Iterator[tuple]:
     )
 
 
-ATTRIBUTION = Kind.ATTRIBUTION.value
 _MISSING: Any = object()
 
 
@@ -244,6 +236,7 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
     decoded: dict[str, Any] = {}
     agreements: dict[tuple[str, ...], float | None] = {}
     annotator_names: dict[int, str] = {}
+    specs: dict[str, KindSpec] = {}
 
     def annotator_name(user_id: int) -> str:
         name = annotator_names.get(user_id)
@@ -324,12 +317,12 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
             agreements[memo_key] = agreement
         if min_agreement is not None and (agreement is None or agreement < min_agreement):
             continue
+        spec = specs.get(kind)
+        if spec is None:
+            spec = specs[kind] = kind_spec(kind)
         tokens = bio = None
-        if kind == ATTRIBUTION:
-            spans = tokenize(text, offset=start)
-            tokens = [[s, e] for s, e in spans]
-            if isinstance(gold, dict):
-                bio = role_bio_tags(spans, gold.get("attributions") or [])
+        if spec.export_fields:
+            tokens, bio = spec.export_extras(text=text, start=start, gold=gold)
         yield {
             "task_id": task_id,
             "document_id": document_id,

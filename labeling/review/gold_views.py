@@ -24,8 +24,9 @@ from labeling.gold import (
     clear_adjudication,
     estimate_annotator_accuracy,
 )
-from labeling.models import GoldLabel, GoldMethod, Kind
+from labeling.models import GoldLabel, GoldMethod
 from labeling.offsets import VALUE_HELP
+from labeling.serializers import KIND_HELP, KindField, KindValueField
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
@@ -34,7 +35,7 @@ FORBIDDEN = OpenApiResponse(description="A member of the project who is not a le
 class AggregateRequestSerializer(serializers.Serializer):
     """Which kind to aggregate and how."""
 
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = KindField()
     method = serializers.ChoiceField(
         choices=[GoldMethod.MAJORITY.value, GoldMethod.DAWID_SKENE.value],
         default=GoldMethod.MAJORITY.value,
@@ -95,7 +96,7 @@ class GoldSerializer(serializers.ModelSerializer):
 class AdjudicationSerializer(serializers.Serializer):
     """The lead's decision: a value shaped like an annotation's, and an optional note."""
 
-    value = serializers.JSONField(
+    value = KindValueField(
         help_text="Shaped like an annotation's value; offsets in Unicode code points "
         "(UTF-16 code units with offset_unit=utf16)."
     )
@@ -171,12 +172,14 @@ class AnnotatorAccuracyView(APIView):
     """Each annotator's estimated accuracy on a kind (Dawid-Skene), for leads."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values, required=True)],
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, required=True, description=KIND_HELP)
+        ],
         responses={200: AnnotatorAccuracyReportSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
         kind = request.query_params.get("kind")
         if not kind:
-            raise InvalidInput(f"is required: one of {', '.join(Kind.values)}", field="kind")
+            raise InvalidInput("is required: one of the project's kinds", field="kind")
         return Response(estimate_annotator_accuracy(project=project, kind=kind))

@@ -1,5 +1,6 @@
-"""Load the demo project: the example document, three kinds, a lead, three annotators and
-simulated annotations, so that agreement and review have something to show.
+"""Load the demo project: the example document, the built-in kinds and a custom one, a
+lead, three annotators and simulated annotations, so agreement and review have something
+to show. What each kind's simulated annotators answer comes from the kind registry.
 
 Idempotent: a second run finds the project and only prints the log-ins.
 """
@@ -7,7 +8,6 @@ Idempotent: a second run finds the project and only prints the log-ins.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,44 +22,34 @@ from labeling.annotating import submit_annotation
 from labeling.assignment import next_task, skip_task
 from labeling.gold import aggregate_gold
 from labeling.importing import import_documents
-from labeling.models import Kind, Project, Role, Task
+from labeling.kinds import BUILTIN, kind_spec, sorted_kinds
+from labeling.models import Project, Role, Task
 from labeling.projects import add_member, create_project
 from labeling.readers import read_records
 
 PROJECT_NAME = "Demo: Azovstal news"
 DOCUMENT = Path(settings.BASE_DIR) / "fixtures" / "000_54c65cebe7473141.txt"
 DOCUMENT_TITLE = "Putin tells Michel that Kiev is preventing Azovstal surrender"
-SCHEMAS = [
-    {"kind": "verifiability", "labels": ["verifiable", "unverifiable", "not_a_claim"]},
+#: A custom question, to show that custom kinds flow like the built-in ones.
+CUSTOM_SCHEMAS: list[dict[str, Any]] = [
     {
-        "kind": "stance",
-        "labels": ["against", "neutral", "favor"],
-        "level": "ordinal",
-        "targets": ["Ukrainian government", "Russian government"],
-    },
-    {"kind": "attribution"},
+        "kind": "certainty",
+        "description": "How certain does the sentence present its claim?",
+        "labels": ["doubtful", "possible", "likely", "certain"],
+        "level": "interval",
+        "values": [0, 0.4, 0.7, 1],
+    }
 ]
+SCHEMAS = [spec.demo_schema for spec in BUILTIN.values() if spec.demo_schema] + CUSTOM_SCHEMAS
 GUIDELINES = "\n".join(
-    [
-        'Verifiability: "verifiable" if the sentence states a fact that could be checked '
-        'against records (numbers, events, who did what); "unverifiable" for opinions, '
-        'predictions and claims nobody could check; "not_a_claim" for headlines without a '
-        "claim, questions and pure reporting frames.",
-        "Stance: the stance the sentence (or the speaker it reports) takes toward the target.",
-        "Attribution: mark who (source) says (cue) what (content). The cue is the speech verb "
-        "or phrase in this sentence; source and content may reach into the neighbouring "
-        "sentence.",
-    ]
+    [spec.demo_guideline for spec in BUILTIN.values() if spec.demo_guideline]
+    + [f"{s['kind'].capitalize()}: {s['description']}" for s in CUSTOM_SCHEMAS]
 )
 # Annotators and how often they stray from the simulated "true" label.
 ANNOTATORS = {"anna": 0.08, "ben": 0.18, "chloe": 0.3}
 LOGINS = {"lead": "lead-demo-pass", "admin": "admin-demo-pass"} | {
     name: f"{name}-demo-pass" for name in ANNOTATORS
 }
-CUES = re.compile(
-    r"\b(said|says|told|noted|added|emphasised|emphasized|stated|claimed|according to|"
-    r"warned|stressed|insisted|accused|urged|called on)\b"
-)
 
 
 class Command(BaseCommand):
@@ -116,80 +106,10 @@ def _build(users: dict[str, Any], rng: random.Random) -> Project:
         ]
         import_documents(project=project, records=records)
     _simulate(project, users, rng)
-    for kind in (Kind.VERIFIABILITY, Kind.STANCE, Kind.ATTRIBUTION):
+    for kind in sorted_kinds(s["kind"] for s in SCHEMAS):
         request_agreement_run(project=project, kind=kind, user=users["lead"])
         aggregate_gold(project=project, kind=kind)
     return project
-
-
-def _truth(task: Task, rng: random.Random) -> dict:
-    """A plausible 'true' value for a task, from simple cues in the sentence."""
-    text = task.sentence.text
-    if task.kind == Kind.VERIFIABILITY:
-        if "“" in text and not re.search(r"\d", text):
-            return {"label": "unverifiable"}
-        if CUES.search(text) or re.search(r"\d", text):
-            return {"label": "verifiable"}
-        return {"label": "not_a_claim"}
-    if task.kind == Kind.STANCE:
-        lowered = text.lower()
-        if task.target == "Ukrainian government":
-            hostile = (
-                "kiev regime",
-                "nationalist",
-                "crimes",
-                "does not allow",
-                "ukrainian security",
-            )
-            return {"label": "against" if any(w in lowered for w in hostile) else "neutral"}
-        friendly = ("humanitarian", "guaranteed", "ceasefire", "safe evacuation")
-        return {"label": "favor" if any(w in lowered for w in friendly) else "neutral"}
-    match = CUES.search(text)
-    if not match:
-        return {"attributions": []}
-    start = task.sentence.start
-    cue = {"start": start + match.start(), "end": start + match.end()}
-    before = text[: match.start()].rstrip(' ,”"')
-    words = list(re.finditer(r"[\w’'-]+", before))
-    if len(words) >= 2 and match.start() > len(text) // 2:
-        # "…,” the Kremlin press service said": source just before the cue, content before it.
-        src_words = words[-3:]
-        source = {"start": start + src_words[0].start(), "end": start + src_words[-1].end()}
-        content_end = src_words[0].start()
-        content = {"start": start, "end": start + max(1, len(text[:content_end].rstrip(' ,”"')))}
-    else:
-        head = list(re.finditer(r"[\w’'-]+", text[: match.start()]))[:4] or words
-        if not head:
-            return {"attributions": []}
-        source = {"start": start + head[0].start(), "end": start + head[-1].end()}
-        rest = text[match.end() :].strip()
-        if not rest:
-            return {"attributions": []}
-        offset = text.index(rest, match.end())
-        content = {"start": start + offset, "end": start + offset + len(rest.rstrip("."))}
-    if not (source["start"] < source["end"] and content["start"] < content["end"]):
-        return {"attributions": []}
-    return {"attributions": [{"source": source, "cue": cue, "content": content}]}
-
-
-def _noisy(
-    task: Task, truth: dict, error_rate: float, labels: list[str], rng: random.Random
-) -> dict:
-    if rng.random() >= error_rate:
-        return truth
-    if task.kind == Kind.ATTRIBUTION:
-        if truth["attributions"] and rng.random() < 0.5:
-            return {"attributions": []}
-        if truth["attributions"]:
-            triple = {k: dict(v) for k, v in truth["attributions"][0].items()}
-            triple["source"]["end"] = max(
-                triple["source"]["start"] + 1, triple["source"]["end"] - 3
-            )
-            return {"attributions": [triple]}
-        return truth
-    i = labels.index(truth["label"])
-    j = i + rng.choice([-1, 1]) if 0 < i < len(labels) - 1 else (1 if i == 0 else i - 1)
-    return {"label": labels[j]}
 
 
 def _simulate(project: Project, users: dict[str, Any], rng: random.Random) -> None:
@@ -210,7 +130,16 @@ def _simulate(project: Project, users: dict[str, Any], rng: random.Random) -> No
                     if rng.random() < 0.03:
                         skip_task(user=user, task=task)
                         continue
-                    value = _noisy(task, _truth(task, rng), error_rate, schema.labels, rng)
+                    spec = kind_spec(kind)
+                    value = spec.simulate_value(
+                        text=task.sentence.text,
+                        start=task.sentence.start,
+                        target=task.target,
+                        schema=schema,
+                        rng=rng,
+                    )
+                    if rng.random() < error_rate:
+                        value = spec.perturb_value(value, schema=schema, rng=rng)
                     submit_annotation(
                         user=user, task=task, value=value, lead_time_ms=rng.randint(2500, 25000)
                     )

@@ -1,0 +1,53 @@
+"""The task-kind registry: one module per kind; every other module asks here about kinds."""
+
+from labeling.kinds.base import (
+    AgreementOutcome,
+    Bounds,
+    GoldDecision,
+    KindSpec,
+    LabelData,
+    SchemaError,
+    SchemaSpec,
+)
+from labeling.kinds.registry import (
+    BUILTIN,
+    BUILTIN_NAMES,
+    VALUE_COMPONENT,
+    is_kind_name,
+    kind_order,
+    kind_spec,
+    kinds_in,
+    parse_kind_name,
+    parse_schema,
+    parse_schemas,
+    schema_definition_json_schema,
+    sorted_kinds,
+    task_targets,
+    value_components,
+    workspace_configs,
+)
+
+__all__ = [
+    "BUILTIN",
+    "BUILTIN_NAMES",
+    "VALUE_COMPONENT",
+    "AgreementOutcome",
+    "Bounds",
+    "GoldDecision",
+    "KindSpec",
+    "LabelData",
+    "SchemaError",
+    "SchemaSpec",
+    "is_kind_name",
+    "kind_order",
+    "kind_spec",
+    "kinds_in",
+    "parse_kind_name",
+    "parse_schema",
+    "parse_schemas",
+    "sorted_kinds",
+    "task_targets",
+    "schema_definition_json_schema",
+    "value_components",
+    "workspace_configs",
+]
