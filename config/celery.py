@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("labeling")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["labeling"], related_name="jobs")
+app.autodiscover_tasks(["labeling.jobs"], related_name="tasks")

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the view's exceptions first: a lost database connection -> 503.
+    "labeling.db_faults.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +86,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # A persistent connection is checked before a request reuses it, so a database
+    # restart costs no request (https://docs.djangoproject.com/en/5.2/ref/databases/).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Tests on SQLite use a file (not memory) so threads and worker processes share it.
 _test_name = env.str("TEST_DATABASE_NAME", default="")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -161,20 +166,31 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: no broker URL means tasks run eagerly in process (embedded mode).
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
+# Job rows carry status, progress and errors (labeling.jobs.lifecycle); no code reads a
+# Celery result, so there is no result backend unless CELERY_RESULT_BACKEND asks for one.
 _broker = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not _broker
 # Eager mode never talks to a broker; the in-memory transport keeps kombu from looking for one.
 CELERY_BROKER_URL = _broker or "memory://localhost/"
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_broker or None)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = False
+# A killed worker's message goes back to the queue (acks_late + reject_on_worker_lost);
+# a message unacknowledged because its whole worker died comes back after the visibility
+# timeout, sized to the longest job; the sweep re-queues such jobs sooner by heartbeat.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+LABELING_JOB_MAX_SECONDS = env.int("LABELING_JOB_MAX_SECONDS", default=3600)
+CELERY_TASK_TIME_LIMIT = LABELING_JOB_MAX_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": LABELING_JOB_MAX_SECONDS + 600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
-    "release-expired-leases": {"task": "labeling.release_expired_leases", "schedule": 60.0},
+    "release-expired-leases": {"task": "labeling.release_expired_leases_job", "schedule": 60.0},
+    "sweep-jobs": {"task": "labeling.sweep_jobs_job", "schedule": 15.0},
 }
 
 # Product settings.

@@ -401,6 +401,7 @@ def _job_json(job: ImportJob) -> dict[str, Any]:
         "n_documents": job.n_documents,
         "n_created": job.n_created,
         "errors": job.errors,
+        "error": job.error,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
@@ -681,9 +682,12 @@ def agreement_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
     """Agreement per kind: alpha over runs, pairwise heatmap, confusion, per label, disputes."""
+    from labeling.agreement_runs import annotations_since, compute_pending_runs
+
     project = _led_project(request, project_id)
     kinds = _kind_choices(project)
     kind = _pick_kind(request, kinds)
+    compute_pending_runs(project_id=project.pk, kind=kind)  # embedded mode: nobody else does
     runs = list(
         AgreementRun.objects.filter(project=project, kind=kind)
         .defer("result")
@@ -737,6 +741,7 @@ def agreement_view(
             "kinds": kinds,
             "kind": kind,
             "latest": latest,
+            "annotations_since": annotations_since(latest) if latest else None,
             "result": result,
             "disputed": disputed,
             "dashboard": {

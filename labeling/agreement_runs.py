@@ -11,20 +11,18 @@ only maps indices back to tasks and users and stores the result. Stored dicts ke
 label (``per_label``) follow ``labels`` for their order: PostgreSQL ``jsonb`` does not
 keep key order.
 
-Runs. A run moves ``queued -> running -> done | failed``. The result, the timings and
-``status=done`` are written by one UPDATE (a second one adds that UPDATE's own duration
-to ``timings``: ``store = build + write``), so a crash never leaves a half-written result;
-progress is written by separate short UPDATEs so pollers see it move. Re-running a run
-that is done or failed is a no-op; a run found ``running`` (a redelivered job after a
-worker died, ``acks_late``) is recomputed from scratch.
+Runs go through the one job lifecycle (``labeling.jobs.lifecycle``): claim, progress,
+heartbeat, retries, failure stored. The result, the timings and ``status=done`` are one
+UPDATE, so a crash never leaves a half-written result.
 
-Automatic runs (``schedule_agreement_run``) are debounced: at most one automatic run per
-(project, kind) is pending (``queued``) at any time, enforced by a partial unique
-constraint, and its job starts ``AGREEMENT_DEBOUNCE_SECONDS`` after the first annotation
-that asked for it, so a burst of annotations is computed once. In eager mode (no broker)
-a job cannot be delayed, so it runs right after the commit; there the rule is "no new
-automatic run while one created within the debounce window exists", and the result may
-lag the newest annotations until the next annotation after the window or a manual run.
+Automatic runs subscribe to annotation events (``labeling.events``) and are debounced:
+at most one automatic run per (project, kind) is pending (``queued``) at any time,
+enforced by a partial unique constraint, due ``AGREEMENT_DEBOUNCE_SECONDS`` after the
+first annotation that asked for it. An annotator's request only writes that row; it
+never publishes, computes or sweeps. With a broker, the beat sweep publishes the row
+once due. In the embedded mode (no broker, no beat) the pending run is computed when a
+lead opens the dashboard or lists runs (``compute_pending_runs``); every finished run
+tells how many annotations arrived since it read them (``annotations_since``).
 """
 
 from __future__ import annotations
@@ -46,7 +44,9 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from labeling import events
 from labeling.access import access_lead_object
+from labeling.jobs.lifecycle import Job, enqueue, is_eager, run_job
 from labeling.kinds import kind_spec
 from labeling.kinds.lookup import project_schema
 from labeling.models import (
@@ -63,12 +63,8 @@ TRIGGER_MANUAL = "manual"
 TRIGGER_AUTO = "auto"
 DISPUTED_LIMIT = 200  # tasks kept in ``most_disputed`` (the adjudication queue)
 CHUNK_SIZE = 20_000
-# A queued automatic run whose job never started this long after its countdown is
-# considered lost (broker restart) and no longer blocks new automatic runs.
-STALE_AFTER = timedelta(minutes=15)
 # Share of the progress bar given to each phase.
 LOAD_SHARE, COMPUTE_SHARE = 0.3, 0.65
-PROGRESS_INTERVAL = 0.5  # seconds between progress UPDATEs
 
 Progress = Callable[[float], None]
 
@@ -222,24 +218,6 @@ def build_result(
 # ------------------------------------------------------------------------------ runs
 
 
-class _ProgressWriter:
-    """Writes a run's progress in short UPDATEs, at most every ``interval`` seconds."""
-
-    def __init__(self, run_id: int, interval: float | None = None) -> None:
-        self.run_id = run_id
-        self.interval = PROGRESS_INTERVAL if interval is None else interval
-        self.last_time = 0.0
-        self.last_value = 0.0
-
-    def __call__(self, value: float) -> None:
-        value = min(max(value, 0.0), 0.99)
-        now = time.monotonic()
-        if value - self.last_value < 0.01 or now - self.last_time < self.interval:
-            return
-        self.last_time, self.last_value = now, value
-        AgreementRun.objects.filter(pk=self.run_id, status=JobStatus.RUNNING).update(progress=value)
-
-
 def compute_run_result(
     *,
     project_id: int,
@@ -281,60 +259,51 @@ def compute_run_result(
 
 
 def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
-    """Compute the run ``run_id`` and store its result; a no-op if it is done, failed or gone.
+    """Compute the run ``run_id`` and store its result through the job lifecycle.
 
+    A no-op if it is done, failed, gone or alive on another worker. The result, the
+    timings and ``status=done`` are written by one UPDATE, so a crash never leaves a
+    half-written result; a second UPDATE adds that write's own duration to ``timings``.
     Must not be called inside a transaction: progress UPDATEs must commit as they happen.
     """
-    claimed = AgreementRun.objects.filter(
-        pk=run_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-    ).update(status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, error="")
-    if not claimed:
-        logger.info("agreement run %s is finished or gone; nothing to do", run_id)
-        return
-    run = AgreementRun.objects.filter(pk=run_id).values("project_id", "kind").first()
-    if run is None:
-        return
-    if trace_memory:
-        tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        result, timings = compute_run_result(
-            project_id=run["project_id"],
-            kind=run["kind"],
-            bootstrap_draws=settings.LABELING["BOOTSTRAP_DRAWS"],
-            progress=_ProgressWriter(run_id),
-        )
-    except Exception as exc:
-        logger.exception("agreement run %s failed", run_id)
-        AgreementRun.objects.filter(pk=run_id).update(
-            status=JobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(),
-        )
-        return
-    finally:
+
+    def work(job: Job) -> dict[str, Any]:
+        row = job.row
         if trace_memory:
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-    if trace_memory:
-        timings["peak_traced_bytes"] = peak
-    timings["build"] = timings["store"]
-    write_started = time.perf_counter()
-    # One UPDATE: the whole result appears together with status=done, or not at all.
-    stored = AgreementRun.objects.filter(pk=run_id, status=JobStatus.RUNNING).update(
-        status=JobStatus.DONE,
-        result=result,
-        timings={**timings, "total": write_started - started},
-        progress=1.0,
-        error="",
-        finished_at=timezone.now(),
-    )
-    if stored:  # the write's own duration can only be recorded after it
-        ended = time.perf_counter()
-        timings["write"] = ended - write_started
-        timings["store"] = timings["build"] + timings["write"]
-        timings["total"] = ended - started
-        AgreementRun.objects.filter(pk=run_id, status=JobStatus.DONE).update(timings=timings)
+            tracemalloc.start()
+        clock["started"] = time.perf_counter()
+        try:
+            result, timings = compute_run_result(
+                project_id=row.project_id,
+                kind=row.kind,
+                bootstrap_draws=settings.LABELING["BOOTSTRAP_DRAWS"],
+                progress=job.progress,
+            )
+        finally:
+            if trace_memory:
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+        if trace_memory:
+            timings["peak_traced_bytes"] = peak
+        timings["build"] = timings["store"]
+        clock["write"] = time.perf_counter()
+        timings["total"] = clock["write"] - clock["started"]
+        stored.update(timings)
+        return {"result": result, "timings": timings}
+
+    clock: dict[str, float] = {}
+    stored: dict[str, float] = {}
+    if run_job(AgreementRun, run_id, work) != JobStatus.DONE:
+        return
+    ended = time.perf_counter()  # the write's own duration can only be recorded after it
+    timings = dict(stored)
+    timings["write"] = ended - clock["write"]
+    timings["store"] = timings["build"] + timings["write"]
+    timings["total"] = ended - clock["started"]
+    AgreementRun.objects.filter(pk=run_id, status=JobStatus.DONE).update(timings=timings)
+    run = AgreementRun.objects.filter(pk=run_id).values("project_id", "kind").first()
+    if run is not None:
+        events.publish(events.RUN_DONE, project_id=run["project_id"], kind=run["kind"], id=run_id)
 
 
 # -------------------------------------------------------------------------- reading
@@ -358,101 +327,97 @@ def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[Agreeme
 # --------------------------------------------------------------------------- starting
 
 
-def _enqueue(run_id: int, countdown: int | None = None) -> None:
-    """Send the job; if the broker refuses, the run is marked failed rather than stuck."""
-    from labeling.jobs import compute_agreement
-
-    try:
-        compute_agreement.apply_async((run_id,), countdown=countdown)
-    except Exception as exc:
-        logger.exception("could not start agreement run %s", run_id)
-        AgreementRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED,
-            error=f"could not start the job: {type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(),
-        )
 
 
 def request_agreement_run(
     *, project: Project, kind: Any, user: AbstractBaseUser | None
 ) -> AgreementRun:
-    """Create a manual run of (project, kind) and start its job once the row is committed.
+    """Queue a manual run of (project, kind); its job is published once the row commits.
 
-    A manual run already queued for the same (project, kind) is returned instead of a
-    second one. In eager mode the job has run when this returns (the caller may refresh).
+    A manual run still queued for the same (project, kind) is returned and published
+    again instead of a second one, so a run whose message was lost never blocks a new
+    request. In eager mode the job has run when this returns (the caller may refresh).
     """
     kind = project_schema(project.pk, kind).kind
     with transaction.atomic():
         run = AgreementRun.objects.filter(
             project=project, kind=kind, trigger=TRIGGER_MANUAL, status=JobStatus.QUEUED
         ).first()
-        if run is not None:
-            return run
-        run = AgreementRun.objects.create(
-            project=project,
-            kind=kind,
-            trigger=TRIGGER_MANUAL,
-            requested_by=user if user is not None and user.pk else None,
-        )
-        run_id = run.pk
-        transaction.on_commit(lambda: _enqueue(run_id))
+        if run is None:
+            run = AgreementRun.objects.create(
+                project=project,
+                kind=kind,
+                trigger=TRIGGER_MANUAL,
+                requested_by=user if user is not None and user.pk else None,
+            )
+        enqueue(AgreementRun, run.pk)
     return run
-
-
-def _eager() -> bool:
-    from labeling.jobs import compute_agreement
-
-    return bool(compute_agreement.app.conf.task_always_eager)
 
 
 def schedule_agreement_run(*, project_id: int, kind: str) -> AgreementRun | None:
     """Queue the debounced automatic run of (project, kind) unless one is pending.
 
-    Call after saving annotations (inside or outside their transaction). Returns the new
-    run, or ``None`` when an automatic run is already pending (see the module docstring).
+    Writes one row and publishes nothing: the beat sweep publishes it once
+    ``run_after`` has passed; in the embedded mode a lead's page computes it (see
+    ``compute_pending_runs``). Returns the new run, or ``None`` when one is pending.
     """
     debounce = int(settings.LABELING["AGREEMENT_DEBOUNCE_SECONDS"])
-    now = timezone.now()
     pending = AgreementRun.objects.filter(
         project_id=project_id, kind=kind, trigger=TRIGGER_AUTO, status=JobStatus.QUEUED
     )
-    pending.filter(created_at__lt=now - timedelta(seconds=debounce) - STALE_AFTER).update(
-        status=JobStatus.FAILED,
-        error="the job never started (lost by the broker?)",
-        finished_at=now,
-    )
     if pending.exists():
-        return None
-    eager = _eager()
-    if (
-        eager
-        and AgreementRun.objects.filter(
-            project_id=project_id,
-            kind=kind,
-            trigger=TRIGGER_AUTO,
-            created_at__gte=now - timedelta(seconds=debounce),
-        ).exists()
-    ):
         return None
     try:
         with transaction.atomic():
-            run = AgreementRun.objects.create(
-                project_id=project_id, kind=kind, trigger=TRIGGER_AUTO
+            return AgreementRun.objects.create(
+                project_id=project_id,
+                kind=kind,
+                trigger=TRIGGER_AUTO,
+                run_after=timezone.now() + timedelta(seconds=debounce),
             )
     except IntegrityError:  # another process queued it first (constraint run_one_pending_auto)
         return None
-    run_id = run.pk
-    transaction.on_commit(lambda: _enqueue(run_id, None if eager else debounce), robust=True)
-    return run
 
 
-def note_new_annotation(*, project_id: int, kind: str) -> None:
-    """After an annotation is saved: schedule the automatic run, cheaply.
+def note_new_annotation(event: events.Event) -> None:
+    """Subscriber of annotation events: schedule the automatic run, cheaply.
 
     A cache key per (project, kind), kept for half the debounce window, spares the
-    database the pending-run check on every submit; ``schedule_agreement_run`` still
+    database the pending-run check on most submits; ``schedule_agreement_run`` still
     guarantees at most one pending run across processes.
     """
+    project_id, kind = event.project_id, str(event.data["kind"])
     debounce = int(settings.LABELING["AGREEMENT_DEBOUNCE_SECONDS"])
     if cache.add(f"labeling:agreement-auto:{project_id}:{kind}", 1, timeout=max(debounce // 2, 1)):
         schedule_agreement_run(project_id=project_id, kind=kind)
+
+
+def compute_pending_runs(*, project_id: int, kind: str | None = None) -> int:
+    """Embedded mode only: compute the (project, kind)'s pending automatic runs, for a lead's page.
+
+    With no broker and no beat nobody else would; annotators' requests never do it. In
+    services mode this does nothing (the sweep publishes due runs). Returns how many ran.
+    """
+    if not is_eager():
+        return 0
+    queued = AgreementRun.objects.filter(
+        project_id=project_id, trigger=TRIGGER_AUTO, status=JobStatus.QUEUED
+    )
+    if kind:
+        queued = queued.filter(kind=kind)
+    ids = list(queued.order_by("id").values_list("pk", flat=True))
+    for run_id in ids:
+        execute_agreement_run(run_id)
+    return len(ids)
+
+
+def annotations_since(run: AgreementRun) -> int | None:
+    """How many annotations of the run's (project, kind) were saved or edited after it read them.
+
+    None for a run that has not finished. One query.
+    """
+    if run.status != JobStatus.DONE or run.started_at is None:
+        return None
+    return Annotation.objects.filter(
+        task__project_id=run.project_id, task__kind=run.kind, updated_at__gt=run.started_at
+    ).count()

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labeling.agreement_runs import SUMMARY_KEYS
+from labeling.agreement_runs import SUMMARY_KEYS, annotations_since
 from labeling.models import AgreementRun, JobStatus
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 from labeling.serializers import KindField, KindValueField
@@ -65,6 +65,10 @@ class AgreementRunSerializer(serializers.ModelSerializer):
     """A run with its status and progress, and its result once it is done."""
 
     result = serializers.SerializerMethodField()
+    annotations_since = serializers.SerializerMethodField(
+        help_text="Annotations saved or edited after this run read them (null until done): "
+        "the result does not include them."
+    )
 
     class Meta:
         model = AgreementRun
@@ -81,6 +85,7 @@ class AgreementRunSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "annotations_since",
             "result",
         ]
         read_only_fields = fields
@@ -88,6 +93,10 @@ class AgreementRunSerializer(serializers.ModelSerializer):
     @extend_schema_field(AgreementResultSerializer(allow_null=True))
     def get_result(self, run: AgreementRun) -> dict[str, Any] | None:
         return run.result if run.status == JobStatus.DONE else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_annotations_since(self, run: AgreementRun) -> int | None:
+        return annotations_since(run)
 
 
 class AgreementSummarySerializer(serializers.Serializer):

@@ -15,7 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labeling.access import LEAD, access_project
-from labeling.agreement_runs import access_agreement_run, request_agreement_run, run_history
+from labeling.agreement_runs import (
+    access_agreement_run,
+    compute_pending_runs,
+    request_agreement_run,
+    run_history,
+)
 from labeling.agreement_serializers import (
     AgreementRunListSerializer,
     AgreementRunRequestSerializer,
@@ -53,7 +58,9 @@ class ProjectAgreementRunsView(GenericAPIView):
     @extend_schema(parameters=[KIND_PARAM], responses=AgreementRunListSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
-        runs = run_history(project_id=project.pk, kind=_kind_param(request, required=False))
+        kind = _kind_param(request, required=False)
+        compute_pending_runs(project_id=project.pk, kind=kind)  # embedded mode only
+        runs = run_history(project_id=project.pk, kind=kind)
         page = self.paginate_queryset(runs)
         return self.get_paginated_response(AgreementRunListSerializer(page, many=True).data)
 

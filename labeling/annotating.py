@@ -18,7 +18,7 @@ from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from labeling.agreement_runs import note_new_annotation
+from labeling import events
 from labeling.assignment import take_slot
 from labeling.exceptions import Conflict, Forbidden, InvalidInput
 from labeling.kinds import Bounds, SchemaError, SchemaSpec, kind_spec
@@ -127,9 +127,6 @@ def _submit(
         if annotation is not None:
             return SubmitResult(annotation, created=True)
     with transaction.atomic():
-        transaction.on_commit(
-            lambda: note_new_annotation(project_id=task.project_id, kind=task.kind), robust=True
-        )
         # Fast path: holding an active lease means there is no annotation yet; whoever
         # moves the assignment out of ``active`` owns its slot, so we keep it here.
         claimed = Assignment.objects.filter(
@@ -142,6 +139,7 @@ def _submit(
                 .first()
             )
             if existing is not None:
+                _published(task, user, created=False)
                 return SubmitResult(_edit(existing, clean, lead_time, now), created=False)
             assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
             _retake_for_submit(assignment, task, now)
@@ -156,7 +154,19 @@ def _submit(
         annotation = Annotation.objects.create(
             task_id=task.pk, annotator_id=user.pk, value=clean, lead_time_ms=max(lead_time, 0)
         )
+        _published(task, user, created=True)
     return SubmitResult(annotation, created=True)
+
+
+def _published(task: Task, user: Any, *, created: bool) -> None:
+    """Announce the saved annotation once it commits (subscribers: ``labeling.events``)."""
+    events.publish(
+        events.ANNOTATION_SUBMITTED if created else events.ANNOTATION_EDITED,
+        project_id=task.project_id,
+        kind=task.kind,
+        task_id=task.pk,
+        annotator_id=user.pk,
+    )
 
 
 _A, _T, _N = Assignment._meta.db_table, Task._meta.db_table, Annotation._meta.db_table
@@ -203,9 +213,7 @@ def _submit_in_one_statement(
         row = cur.fetchone()
     if row is None:
         return None
-    transaction.on_commit(
-        lambda: note_new_annotation(project_id=task.project_id, kind=task.kind), robust=True
-    )
+    _published(task, user, created=True)
     annotation = Annotation.from_db(
         connection.alias,
         ["id", "task_id", "annotator_id", "value", "lead_time_ms", "revision"],

@@ -8,6 +8,14 @@ class LabelingConfig(AppConfig):
     verbose_name = "Labeling"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        """Subscribe automatic agreement runs to annotation events."""
+        from labeling import events
+        from labeling.agreement_runs import note_new_annotation
+
+        events.subscribe(events.ANNOTATION_SUBMITTED, note_new_annotation)
+        events.subscribe(events.ANNOTATION_EDITED, note_new_annotation)
+
 
 class LabelingAdminConfig(admin_apps.AdminConfig):
     """The admin with our site class: it admits project members as well as staff."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.utils import timezone
 
 from labeling.exceptions import InvalidInput
 from labeling.importing import import_documents
-from labeling.models import ImportJob, JobStatus, Project
+from labeling.jobs.lifecycle import TRANSIENT_ERRORS, Job, JobFailed, describe, enqueue, run_job
+from labeling.models import ImportJob, Project
 from labeling.readers import ReadError, read_records
 
 FORMATS = ("txt", "jsonl", "csv")
@@ -29,11 +30,9 @@ def detect_format(filename: str, format: str = "") -> str:
 
 
 def start_import(
-    *, project: Project, data: bytes | File, filename: str, format: str = "", user=None
+    *, project: Project, data: bytes | File, filename: str, format: str = "", user: Any = None
 ) -> ImportJob:
-    """Store the upload and queue its import; the job starts after this transaction commits."""
-    from labeling.jobs import run_import
-
+    """Store the upload and queue its import; the job is published once this commits."""
     fmt = detect_format(filename, format)
     if not (data.size if isinstance(data, File) else data):
         raise InvalidInput("the uploaded file is empty", field="file")
@@ -46,42 +45,40 @@ def start_import(
         )
         content = data if isinstance(data, File) else ContentFile(data)  # files stream
         job.file.save(f"{job.pk}.{fmt}", content, save=True)
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        enqueue(ImportJob, job.pk)
     return job
 
 
-def run_import_job(job_id: int) -> None:
-    """Read and import an ImportJob's file; store progress, counts and errors on the job."""
-    job = ImportJob.objects.filter(pk=job_id).select_related("project").first()
-    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
-        return  # deleted, or a retry of a finished job
-    ImportJob.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, progress=0.0)
-    try:
-        with job.file.open("rb") as fh:
-            data = fh.read()
-        records = read_records(data, format=job.format, filename=job.filename)
-    except ReadError as exc:
-        errors = [e.__dict__ for e in exc.errors]
-        if exc.omitted:
-            errors.append({"line": 0, "field": "", "message": f"and {exc.omitted} more errors"})
-        _finish(job_id, JobStatus.FAILED, errors=errors)
-        return
+def run_import(job_id: int) -> None:
+    """Read and import an ImportJob's file through the job lifecycle.
 
-    def progress(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job_id).update(progress=min(done / max(total, 1), 1.0))
+    The import is one transaction (all or nothing); its progress is written beside it,
+    so pollers see it move. Read errors fail the job with their line numbers in
+    ``errors``; a lost database connection rolls the import back and is retried.
+    """
 
-    try:
-        result = import_documents(project=job.project, records=records, progress=progress)
-    except Exception as exc:
-        _finish(job_id, JobStatus.FAILED, errors=[{"line": 0, "field": "", "message": str(exc)}])
-        raise
-    _finish(job_id, JobStatus.DONE, n_documents=len(records), n_created=len(result.created))
+    def work(job: Job) -> dict[str, Any]:
+        row = ImportJob.objects.select_related("project").get(pk=job.pk)
+        try:
+            with row.file.open("rb") as fh:
+                data = fh.read()
+            records = read_records(data, format=row.format, filename=row.filename)
+        except ReadError as exc:
+            errors = [e.__dict__ for e in exc.errors]
+            if exc.omitted:
+                errors.append({"line": 0, "field": "", "message": f"and {exc.omitted} more errors"})
+            raise JobFailed(f"{len(errors)} errors in the file", errors=errors) from exc
+        try:
+            result = import_documents(
+                project=row.project,
+                records=records,
+                progress=lambda done, total: job.progress(done / max(total, 1)),
+            )
+        except TRANSIENT_ERRORS:
+            raise  # the lifecycle retries; the rolled-back import left nothing behind
+        except Exception as exc:
+            message = f"{describe(exc)}; nothing was imported"
+            raise JobFailed(message, errors=[{"line": 0, "field": "", "message": message}]) from exc
+        return {"n_documents": len(records), "n_created": len(result.created)}
 
-
-def _finish(job_id: int, status: str, **fields: object) -> None:
-    ImportJob.objects.filter(pk=job_id).update(
-        status=status,
-        progress=1.0 if status == JobStatus.DONE else 0.0,
-        finished_at=timezone.now(),
-        **fields,
-    )
+    run_job(ImportJob, job_id, work)

@@ -376,14 +376,28 @@ class JobStatus(models.TextChoices):
 
 
 class BackgroundJob(models.Model):
-    """What every row run by a background job records: status, progress, who and when."""
+    """What every row run by a background job records: status, progress, who and when.
+
+    Written only by ``labeling.jobs.lifecycle``: ``attempts`` counts claims and fences
+    writes (a worker presumed dead cannot overwrite its successor), ``heartbeat_at``
+    moves while the worker ``claimed_by`` ("host:pid") runs the job, ``published_at`` is
+    when its message last went to the broker, ``run_after`` delays publication
+    (debounced automatic runs).
+    """
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    run_after = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=255, blank=True)  # "host:pid" of the worker
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -397,9 +411,7 @@ class AgreementRun(BackgroundJob):
     kind = models.CharField(max_length=KIND_MAX_LENGTH)
     trigger = models.CharField(max_length=16, default="manual")
     result = models.JSONField(null=True, blank=True)
-    error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -437,7 +449,6 @@ class Export(BackgroundJob):
     filters = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="exports/", blank=True)
     n_records = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -470,6 +481,32 @@ class ImportJob(BackgroundJob):
 
     def __str__(self) -> str:
         return f"import {self.filename or self.format} #{self.pk} ({self.status})"
+
+
+class GoldJobOperation(models.TextChoices):
+    AGGREGATE = "aggregate", "Aggregate gold labels"
+    ACCURACY = "accuracy", "Estimate annotator accuracy"
+
+
+class GoldJob(BackgroundJob):
+    """Gold aggregation or annotator-accuracy estimation for a (project, kind), run as a job."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_jobs")
+    operation = models.CharField(max_length=16, choices=GoldJobOperation.choices)
+    kind = models.CharField(max_length=64)  # validated against the project's schemas
+    method = models.CharField(max_length=16, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JobStatus.values), name="goldjob_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.operation} {self.kind} #{self.pk} ({self.status})"
 
 
 # Quality control lives in its own module; importing it here registers its models.

@@ -8,20 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from labeling.agreement_runs import execute_agreement_run
-from labeling.jobs import compute_agreement
 from labeling.models import AgreementRun, GoldLabel, GoldMethod
 from tests.factories import add_documents, make_project
 from tests.test_agreement_runs import TABLE, annotate, label_tasks, sentences_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _jobs_inline(monkeypatch) -> None:
-    """Run jobs in process whatever the mode (the worker test covers the broker path)."""
-    monkeypatch.setattr(
-        compute_agreement, "apply_async", lambda args, **kw: compute_agreement.apply(args=args)
-    )
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from labeling.agreement_runs import (
     request_agreement_run,
     schedule_agreement_run,
 )
-from labeling.jobs import compute_agreement
+from labeling.jobs import lifecycle
+from labeling.jobs.sweeps import sweep_jobs
+from labeling.jobs.tasks import agreement_run_job
 from labeling.kinds import kind_spec
 from labeling.kinds.attribution import ATTRIBUTION
 from labeling.models import AgreementRun, Annotation, JobStatus, LabelSchema, Task
@@ -228,7 +230,7 @@ def test_failing_computation_stores_failed_with_its_error(annotated, monkeypatch
 
     monkeypatch.setattr("labeling.agreement.summarize_labels", explode)
     run = AgreementRun.objects.create(project=project, kind="verifiability")
-    compute_agreement.apply(args=(run.pk,))
+    agreement_run_job.apply(args=(run.pk,))
     run.refresh_from_db()
     assert run.status == JobStatus.FAILED
     assert "RuntimeError: the numbers went wrong" in run.error
@@ -238,7 +240,7 @@ def test_failing_computation_stores_failed_with_its_error(annotated, monkeypatch
 
 def test_progress_moves_while_the_run_works(annotated, monkeypatch):
     project, *_ = annotated
-    monkeypatch.setattr(agreement_runs, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(lifecycle, "PROGRESS_INTERVAL", 0.0)
     seen: list[float] = []
 
     def observing(*args, progress=None, **kwargs):
@@ -284,7 +286,7 @@ def test_a_deleted_run_is_tolerated(annotated):
     run = AgreementRun.objects.create(project=project, kind="verifiability")
     run_id = run.pk
     run.delete()
-    compute_agreement.apply(args=(run_id,))
+    agreement_run_job.apply(args=(run_id,))
     assert not AgreementRun.objects.filter(pk=run_id).exists()
 
 
@@ -344,52 +346,70 @@ def test_attribution_run_matches_the_direct_computation(team):
     assert run.result["most_disputed"][0]["task_id"] == task.pk
 
 
-def test_request_creates_a_run_and_starts_it_on_commit(
-    annotated, django_capture_on_commit_callbacks, monkeypatch
+@pytest.fixture
+def broker_mode(monkeypatch):
+    """Pretend a broker is configured and record what is published to it."""
+    from config.celery import app
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(lifecycle, "is_eager", lambda: False)
+    monkeypatch.setattr(agreement_runs, "is_eager", lambda: False)
+    monkeypatch.setattr(app, "send_task", lambda name, args, **kw: sent.append((name, args)))
+    return sent
+
+
+def test_request_creates_a_run_and_publishes_it_on_commit(
+    annotated, broker_mode, django_capture_on_commit_callbacks
 ):
     project, lead, *_ = annotated
-    sent: list[tuple] = []
-    monkeypatch.setattr(
-        compute_agreement, "apply_async", lambda args, **kw: sent.append((args, kw))
-    )
     with django_capture_on_commit_callbacks(execute=True):
         run = request_agreement_run(project=project, kind="verifiability", user=lead)
-        assert sent == []  # not before the commit
-    assert sent == [((run.pk,), {"countdown": None})]
+        assert broker_mode == []  # not before the commit
+    assert broker_mode == [("labeling.agreement_run_job", (run.pk,))]
+    run.refresh_from_db()
+    assert run.published_at is not None
     assert run.requested_by == lead
     assert run.trigger == "manual"
-    again = request_agreement_run(project=project, kind="verifiability", user=lead)
-    assert again.pk == run.pk  # a queued manual run is not duplicated
 
 
-def test_a_broker_failure_marks_the_run_failed(
-    annotated, django_capture_on_commit_callbacks, monkeypatch
+def test_a_queued_manual_run_is_published_again_not_duplicated_nor_blocking(
+    annotated, broker_mode, django_capture_on_commit_callbacks
 ):
+    """A run whose message was lost (never picked up) does not block a new request."""
+    project, lead, *_ = annotated
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_agreement_run(project=project, kind="verifiability", user=lead)
+        again = request_agreement_run(project=project, kind="verifiability", user=lead)
+    assert again.pk == run.pk
+    assert broker_mode == [("labeling.agreement_run_job", (run.pk,))] * 2
+
+
+def test_a_broker_failure_leaves_the_run_queued_and_the_sweep_publishes_it(
+    annotated, broker_mode, django_capture_on_commit_callbacks, monkeypatch
+):
+    from config.celery import app
+
     project, lead, *_ = annotated
 
     def refuse(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(compute_agreement, "apply_async", refuse)
+    monkeypatch.setattr(app, "send_task", refuse)
     with django_capture_on_commit_callbacks(execute=True):
         run = request_agreement_run(project=project, kind="verifiability", user=lead)
     run.refresh_from_db()
-    assert run.status == JobStatus.FAILED
-    assert "broker down" in run.error
+    assert (run.status, run.published_at) == (JobStatus.QUEUED, None)
+    assert sweep_jobs()["unpublished"] == 0  # within the grace the request's own publish counts
+    AgreementRun.objects.filter(pk=run.pk).update(created_at="2000-01-01T00:00:00Z")
+    assert sweep_jobs()["unpublished"] == 1
+    monkeypatch.setattr(app, "send_task", lambda name, args, **kw: broker_mode.append((name, args)))
+    assert sweep_jobs()["published"] == 1
+    assert broker_mode == [("labeling.agreement_run_job", (run.pk,))]
+    run.refresh_from_db()
+    assert run.published_at is not None
 
 
-@pytest.fixture
-def broker_mode(monkeypatch):
-    """Pretend a broker is configured and record what would be sent to it."""
-    sent: list[tuple] = []
-    monkeypatch.setattr(agreement_runs, "_eager", lambda: False)
-    monkeypatch.setattr(
-        compute_agreement, "apply_async", lambda args, **kw: sent.append((args, kw))
-    )
-    return sent
-
-
-def test_automatic_runs_are_debounced_with_a_broker(
+def test_automatic_runs_are_debounced_and_published_by_the_sweep_once_due(
     annotated, broker_mode, settings, django_capture_on_commit_callbacks
 ):
     project, *_ = annotated
@@ -401,11 +421,14 @@ def test_automatic_runs_are_debounced_with_a_broker(
     assert first is not None
     assert first.trigger == TRIGGER_AUTO
     assert other_kind is not None
-    assert broker_mode == [((first.pk,), {"countdown": 30}), ((other_kind.pk,), {"countdown": 30})]
+    assert broker_mode == []  # scheduling never talks to the broker
+    assert sweep_jobs()["published"] == 0  # not due yet
+    AgreementRun.objects.filter(pk=first.pk).update(run_after="2000-01-01T00:00:00Z")
+    assert sweep_jobs()["published"] == 1
+    assert broker_mode == [("labeling.agreement_run_job", (first.pk,))]
     # Once the pending run has started, new annotations queue the next one.
     AgreementRun.objects.filter(pk=first.pk).update(status="running")
-    with django_capture_on_commit_callbacks(execute=True):
-        second = schedule_agreement_run(project_id=project.pk, kind="verifiability")
+    second = schedule_agreement_run(project_id=project.pk, kind="verifiability")
     assert second is not None
     assert second.pk != first.pk
 
@@ -418,30 +441,37 @@ def test_database_allows_one_pending_automatic_run(annotated):
         AgreementRun.objects.create(project=project, kind="verifiability", trigger=TRIGGER_AUTO)
 
 
-def test_a_lost_pending_automatic_run_stops_blocking(annotated, broker_mode):
+def test_a_lost_pending_automatic_run_is_published_again(annotated, broker_mode):
     project, *_ = annotated
-    lost = AgreementRun.objects.create(project=project, kind="verifiability", trigger=TRIGGER_AUTO)
-    AgreementRun.objects.filter(pk=lost.pk).update(created_at="2000-01-01T00:00:00Z")
-    assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is not None
-    lost.refresh_from_db()
-    assert lost.status == JobStatus.FAILED
-
-
-def test_automatic_runs_in_eager_mode_run_after_commit_once_per_window(
-    annotated, monkeypatch, django_capture_on_commit_callbacks
-):
-    project, *_ = annotated
-    monkeypatch.setattr(agreement_runs, "_eager", lambda: True)
-    monkeypatch.setattr(
-        compute_agreement, "apply_async", lambda args, **kw: compute_agreement.apply(args=args)
+    lost = AgreementRun.objects.create(
+        project=project,
+        kind="verifiability",
+        trigger=TRIGGER_AUTO,
+        run_after="2000-01-01T00:00:00Z",
+        published_at="2000-01-01T00:00:00Z",
     )
+    assert sweep_jobs()["published"] == 1
+    assert broker_mode == [("labeling.agreement_run_job", (lost.pk,))]
+
+
+def test_automatic_runs_in_eager_mode_wait_for_a_lead(
+    annotated, django_capture_on_commit_callbacks
+):
+    """Embedded mode: scheduling computes nothing; the lead's page computes pending runs."""
+    project, *_ = annotated
     with django_capture_on_commit_callbacks(execute=True):
         run = schedule_agreement_run(project_id=project.pk, kind="verifiability")
     run.refresh_from_db()
+    assert run.status == JobStatus.QUEUED
+    assert agreement_runs.compute_pending_runs(project_id=project.pk, kind="stance") == 0
+    assert agreement_runs.compute_pending_runs(project_id=project.pk, kind="verifiability") == 1
+    run.refresh_from_db()
     assert run.status == JobStatus.DONE
     assert run.result["n_items"] == 5
-    with django_capture_on_commit_callbacks(execute=True):
-        assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is None
+    assert agreement_runs.annotations_since(run) == 0
+    Annotation.objects.filter(pk=Annotation.objects.first().pk).update(value={"label": "x"})
+    Annotation.objects.update(updated_at=run.started_at + (run.finished_at - run.started_at) * 2)
+    assert agreement_runs.annotations_since(run) == Annotation.objects.count()
 
 
 @pytest.mark.parametrize("kind", ["verifiability", "stance", "attribution"])

@@ -111,5 +111,5 @@ def test_worker_computes_a_run_requested_through_the_api(make_user, worker):
     assert body["result"] == direct
     assert body["result"]["n_annotations"] == sum(v is not None for row in table for v in row)
     worker_log = log.read_text()
-    assert "labeling.compute_agreement" in worker_log
+    assert "labeling.agreement_run_job" in worker_log
     assert "succeeded" in worker_log

@@ -15,6 +15,7 @@ from labeling.exporting import urls as export_urls
 from labeling.exporting.job import start_export
 from labeling.exporting.params import parse_export_params
 from labeling.review import urls as review_urls
+from labeling.review.gold_jobs import start_gold_job
 from tests import test_authorization_matrix as core
 from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes
 
@@ -33,6 +34,13 @@ def _export(c: Ctx) -> int:
     fmt, options = parse_export_params(c.w.project, {"format": "jsonl"})
     with TestCase.captureOnCommitCallbacks(execute=True):  # the file is written
         return start_export(project=c.w.project, fmt=fmt, options=options, user=c.w.lead).pk
+
+
+def _gold_job(c: Ctx) -> int:
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the job runs (eagerly)
+        return start_gold_job(
+            project=c.w.project, operation="aggregate", kind="verifiability", user=c.w.lead
+        ).pk
 
 
 CASES = [
@@ -68,7 +76,7 @@ CASES = [
         "gold-aggregate",
         "post",
         lambda c: f"/api/projects/{P(c)}/gold/aggregate/",
-        LEAD_ONLY,
+        codes(401, 403, 404, 202, 404, 202),
         lambda c: {"kind": "verifiability", "method": "majority"},
     ),
     Case(
@@ -92,10 +100,12 @@ CASES = [
     ),
     Case(
         "annotator-accuracy",
-        "get",
-        lambda c: f"/api/projects/{P(c)}/annotator-accuracy/?kind=verifiability",
-        LEAD_ONLY,
+        "post",
+        lambda c: f"/api/projects/{P(c)}/annotator-accuracy/",
+        codes(401, 403, 404, 202, 404, 202),
+        lambda c: {"kind": "verifiability"},
     ),
+    Case("gold-job-detail", "get", lambda c: f"/api/gold-jobs/{_gold_job(c)}/", LEAD_ONLY),
 ]
 
 
@@ -109,7 +119,7 @@ def test_every_review_route_is_in_the_matrix() -> None:
     covered = {
         "project-agreement-runs", "agreement-run", "project-disputed", "export",
         "project-exports", "export-detail", "export-download", "gold-aggregate", "task-gold",
-        "annotator-accuracy",
+        "annotator-accuracy", "gold-job",
     }  # fmt: skip
     names = {
         p.name

@@ -1,4 +1,4 @@
-"""Saving annotations schedules the debounced automatic agreement run."""
+"""Saving annotations schedules the debounced automatic agreement run (through events)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_first_annotation_starts_one_automatic_run_and_a_burst_starts_no_more(ma
     runs = AgreementRun.objects.filter(project=project, trigger=TRIGGER_AUTO)
     assert runs.count() == 1
     assert runs.get().kind == "verifiability"
-    assert runs.get().status == JobStatus.DONE  # eager mode runs it at once
+    assert runs.get().status == JobStatus.QUEUED  # the annotator's request computes nothing
     for _ in range(3):
         _annotate(b, project, "unverifiable")
     assert runs.count() == 1
@@ -42,3 +42,54 @@ def test_rejected_annotation_schedules_nothing(make_user):
     with pytest.raises(Exception, match="not one of"):
         submit_annotation(user=a, task=task, value={"label": "nope"})
     assert not AgreementRun.objects.exists()
+
+
+def test_no_annotator_request_computes_or_publishes_agreement_work(make_user, monkeypatch):
+    """Submits and edits only write the pending row; neither runs nor publishes a job."""
+    from labeling.jobs import lifecycle
+
+    calls: list[str] = []
+    monkeypatch.setattr(lifecycle, "publish", lambda *a, **k: calls.append("publish"))
+    monkeypatch.setattr(lifecycle, "run_job", lambda *a, **k: calls.append("run"))
+    monkeypatch.setattr(
+        "labeling.agreement_runs.execute_agreement_run", lambda *a, **k: calls.append("run")
+    )
+    monkeypatch.setattr("labeling.jobs.sweeps.sweep_jobs", lambda *a, **k: calls.append("sweep"))
+    a = make_user("a")
+    project = make_project(annotators=[a])
+    add_documents(project)
+    _annotate(a, project)
+    task = Task.objects.get(annotations__annotator=a)
+    submit_annotation(user=a, task=task, value={"label": "unverifiable"})  # an edit
+    assert calls == []
+    assert AgreementRun.objects.get().status == JobStatus.QUEUED
+
+
+def test_events_reach_subscribers_after_commit_only(make_user):
+    from django.db import transaction
+
+    from labeling import events
+
+    seen: list[events.Event] = []
+    events.subscribe(events.ANNOTATION_EDITED, seen.append)
+    try:
+        a = make_user("a")
+        project = make_project(annotators=[a])
+        add_documents(project)
+        _annotate(a, project)
+        task = Task.objects.get(annotations__annotator=a)
+
+        def edit_then_roll_back() -> None:
+            with transaction.atomic():
+                submit_annotation(user=a, task=task, value={"label": "unverifiable"})
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            edit_then_roll_back()
+        assert seen == []
+        submit_annotation(user=a, task=task, value={"label": "unverifiable"})
+        assert [(e.name, e.project_id, e.data["task_id"]) for e in seen] == [
+            (events.ANNOTATION_EDITED, project.pk, task.pk)
+        ]
+    finally:
+        events.unsubscribe(events.ANNOTATION_EDITED, seen.append)

@@ -250,15 +250,20 @@ def test_failed_export_job_records_its_error(
     assert "disk full" in job["error"]
 
 
-def test_aggregate_gold_endpoint(world):
+def test_aggregate_gold_endpoint_answers_202_and_the_job_holds_the_result(
+    world, django_capture_on_commit_callbacks
+):
     client = client_for(world.lead)
-    response = client.post(
-        f"/api/projects/{world.project.pk}/gold/aggregate/",
-        {"kind": "verifiability", "method": "dawid_skene"},
-        format="json",
-    )
-    assert response.status_code == 200
-    result = response.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/projects/{world.project.pk}/gold/aggregate/",
+            {"kind": "verifiability", "method": "dawid_skene"},
+            format="json",
+        )
+    assert response.status_code == 202
+    job = client.get(f"/api/gold-jobs/{response.json()['id']}/").json()
+    assert (job["operation"], job["status"], job["progress"]) == ("aggregate", "done", 1.0)
+    result = job["result"]
     assert result["method"] == "dawid_skene"
     assert result["n_created"] == GoldLabel.objects.count() > 0
     assert {a["username"] for a in result["annotator_accuracy"]} == {"ann", "ann2"}
@@ -276,9 +281,13 @@ def test_aggregate_gold_endpoint(world):
             format="json",
         )
         assert denied.status_code == status
+        assert client_for(user).get(f"/api/gold-jobs/{job['id']}/").status_code == status
+    assert client.get("/api/gold-jobs/999999/").status_code == 404
 
 
-def test_lead_adjudicates_a_task_and_it_shows_in_the_export(world):
+def test_lead_adjudicates_a_task_and_it_shows_in_the_export(
+    world, django_capture_on_commit_callbacks
+):
     task = Task.objects.filter(project=world.project, kind="verifiability").first()
     client = client_for(world.lead)
     response = client.put(
@@ -292,11 +301,12 @@ def test_lead_adjudicates_a_task_and_it_shows_in_the_export(world):
     assert gold["decided_by"] == "lead"
     assert gold["note"] == "opinion"
     assert client.get(f"/api/tasks/{task.pk}/gold/").json()["value"] == {"label": "not_a_claim"}
-    client.post(
-        f"/api/projects/{world.project.pk}/gold/aggregate/",
-        {"kind": "verifiability"},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/api/projects/{world.project.pk}/gold/aggregate/",
+            {"kind": "verifiability"},
+            format="json",
+        )
     lines = [
         json.loads(x)
         for x in body_of(client.get(url(world.project.pk, "only_adjudicated=true"))).splitlines()
@@ -339,23 +349,23 @@ def test_annotators_may_not_see_or_decide_gold(world):
     assert not GoldLabel.objects.exists()
 
 
-def test_annotator_accuracy_endpoint(world):
+def test_annotator_accuracy_is_a_job(world, django_capture_on_commit_callbacks):
     client = client_for(world.lead)
-    response = client.get(
-        f"/api/projects/{world.project.pk}/annotator-accuracy/?kind=verifiability"
-    )
-    assert response.status_code == 200
-    report = response.json()
+    url_ = f"/api/projects/{world.project.pk}/annotator-accuracy/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url_, {"kind": "verifiability"}, format="json")
+    assert response.status_code == 202
+    job = client.get(f"/api/gold-jobs/{response.json()['id']}/").json()
+    assert (job["operation"], job["status"]) == ("accuracy", "done")
+    report = job["result"]
     assert report["method"] == "dawid_skene"
     assert {a["username"] for a in report["annotators"]} == {"ann", "ann2"}
     assert all(0 <= a["accuracy"] <= 1 for a in report["annotators"])
-    assert client.get(f"/api/projects/{world.project.pk}/annotator-accuracy/").status_code == 400
-    assert (
-        client_for(world.annotator)
-        .get(f"/api/projects/{world.project.pk}/annotator-accuracy/?kind=verifiability")
-        .status_code
-        == 403
-    )
+    missing = client.post(url_, {}, format="json")
+    assert missing.status_code == 400
+    assert "kind" in missing.json()["errors"]
+    denied = client_for(world.annotator).post(url_, {"kind": "verifiability"}, format="json")
+    assert denied.status_code == 403
 
 
 def test_openapi_schema_documents_the_export_endpoints(world):
@@ -371,5 +381,6 @@ def test_openapi_schema_documents_the_export_endpoints(world):
         "/api/projects/{project_id}/gold/aggregate/",
         "/api/tasks/{task_id}/gold/",
         "/api/projects/{project_id}/annotator-accuracy/",
+        "/api/gold-jobs/{job_id}/",
     ):
         assert path in text

@@ -53,13 +53,13 @@ def test_format_detection_and_refusals():
 
 
 def test_finished_job_is_not_run_twice():
-    from labeling.import_jobs import run_import_job
+    from labeling.import_jobs import run_import
 
     project = make_project()
     job = start_import(project=project, data=b"Hello there.", filename="a.txt")
-    run_import_job(job.pk)
+    run_import(job.pk)
     assert Document.objects.count() == 1
-    run_import_job(10**9)  # a deleted job is tolerated
+    run_import(10**9)  # a deleted job is tolerated
 
 
 def test_more_than_a_hundred_errors_are_counted_not_dropped():

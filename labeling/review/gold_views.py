@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,16 +16,12 @@ from rest_framework.views import APIView
 
 from labeling.access import LEAD, access_project, access_task
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, offset_unit_field
-from labeling.exceptions import InvalidInput, NotFound
-from labeling.gold import (
-    adjudicate,
-    aggregate_gold,
-    clear_adjudication,
-    estimate_annotator_accuracy,
-)
-from labeling.models import GoldLabel, GoldMethod
+from labeling.exceptions import NotFound
+from labeling.gold import adjudicate, clear_adjudication
+from labeling.models import GoldJob, GoldJobOperation, GoldLabel, GoldMethod
 from labeling.offsets import VALUE_HELP
-from labeling.serializers import KIND_HELP, KindField, KindValueField
+from labeling.review.gold_jobs import access_gold_job, start_gold_job
+from labeling.serializers import KindField, KindValueField
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")
@@ -42,43 +37,84 @@ class AggregateRequestSerializer(serializers.Serializer):
     )
 
 
-class AnnotatorAccuracySerializer(serializers.Serializer):
-    annotator_id = serializers.IntegerField()
-    username = serializers.CharField()
-    accuracy = serializers.FloatField()
-    n_annotations = serializers.IntegerField()
+class GoldJobSerializer(serializers.ModelSerializer):
+    """A gold job: status and progress, then ``result`` (an aggregation or accuracy report)."""
+
+    result = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = GoldJob
+        fields = [
+            "id",
+            "project",
+            "operation",
+            "kind",
+            "method",
+            "status",
+            "progress",
+            "error",
+            "created_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
 
 
-class AggregationResultSerializer(serializers.Serializer):
-    """What an aggregation did; adjudicated gold is counted but never changed."""
+class AccuracyRequestSerializer(serializers.Serializer):
+    """Which kind to estimate annotator accuracy on (Dawid-Skene)."""
 
-    kind = serializers.CharField()
-    method = serializers.CharField()
-    n_items = serializers.IntegerField()
-    n_created = serializers.IntegerField()
-    n_updated = serializers.IntegerField()
-    n_unchanged = serializers.IntegerField()
-    n_deleted = serializers.IntegerField()
-    n_undecided = serializers.IntegerField()
-    n_adjudicated = serializers.IntegerField()
-    converged = serializers.BooleanField(allow_null=True)
-    n_iter = serializers.IntegerField(allow_null=True)
-    annotator_accuracy = AnnotatorAccuracySerializer(many=True)
+    kind = KindField()
+
+
+def _gold_job_response(request: Request, project_id: int, operation: str) -> Response:
+    project = access_project(request.user, project_id, role=LEAD)
+    body = (
+        AggregateRequestSerializer(data=request.data)
+        if operation == GoldJobOperation.AGGREGATE
+        else AccuracyRequestSerializer(data=request.data)
+    )
+    body.is_valid(raise_exception=True)
+    job = start_gold_job(
+        project=project, operation=operation, user=request.user, **body.validated_data
+    )
+    job.refresh_from_db()  # in eager mode the job has already run
+    return Response(GoldJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class GoldAggregateView(APIView):
-    """Compute aggregated gold for a kind (majority vote or Dawid-Skene) and store it."""
+    """Start aggregating gold for a kind (majority vote or Dawid-Skene): 202, then poll the job.
+
+    The job's ``result`` is ``gold.AggregationResult.as_dict()``.
+    """
 
     @extend_schema(
         request=AggregateRequestSerializer,
-        responses={200: AggregationResultSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={202: GoldJobSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = access_project(request.user, project_id, role=LEAD)
-        body = AggregateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = aggregate_gold(project=project, **body.validated_data)
-        return Response(result.as_dict())
+        return _gold_job_response(request, project_id, GoldJobOperation.AGGREGATE)
+
+
+class AnnotatorAccuracyView(APIView):
+    """Start estimating each annotator's accuracy on a kind (Dawid-Skene): 202, then poll.
+
+    The job's ``result`` is what ``gold.estimate_annotator_accuracy`` returns.
+    """
+
+    @extend_schema(
+        request=AccuracyRequestSerializer,
+        responses={202: GoldJobSerializer, 400: OpenApiResponse(), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        return _gold_job_response(request, project_id, GoldJobOperation.ACCURACY)
+
+
+class GoldJobDetailView(APIView):
+    """One gold job: status and progress while it works, its ``result`` when done."""
+
+    @extend_schema(responses={200: GoldJobSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(GoldJobSerializer(access_gold_job(request.user, job_id)).data)
 
 
 class GoldSerializer(serializers.ModelSerializer):
@@ -145,41 +181,3 @@ class TaskGoldView(APIView):
         task = self._task(request, task_id)
         clear_adjudication(task=task)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class AnnotatorEstimateSerializer(AnnotatorAccuracySerializer):
-    confusion = serializers.DictField(
-        child=serializers.DictField(child=serializers.FloatField()),
-        help_text="confusion[true label][answered label]",
-    )
-
-
-class AnnotatorAccuracyReportSerializer(serializers.Serializer):
-    """Dawid-Skene estimates for one kind."""
-
-    kind = serializers.CharField()
-    method = serializers.CharField()
-    labels = serializers.ListField(child=serializers.CharField())
-    n_items = serializers.IntegerField()
-    n_annotations = serializers.IntegerField()
-    converged = serializers.BooleanField()
-    n_iter = serializers.IntegerField()
-    class_priors = serializers.DictField(child=serializers.FloatField())
-    annotators = AnnotatorEstimateSerializer(many=True)
-
-
-class AnnotatorAccuracyView(APIView):
-    """Each annotator's estimated accuracy on a kind (Dawid-Skene), for leads."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, required=True, description=KIND_HELP)
-        ],
-        responses={200: AnnotatorAccuracyReportSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
-    )
-    def get(self, request: Request, project_id: int) -> Response:
-        project = access_project(request.user, project_id, role=LEAD)
-        kind = request.query_params.get("kind")
-        if not kind:
-            raise InvalidInput("is required: one of the project's kinds", field="kind")
-        return Response(estimate_annotator_accuracy(project=project, kind=kind))

@@ -10,6 +10,7 @@ urlpatterns = [
         views.GoldAggregateView.as_view(),
         name="gold-aggregate",
     ),
+    path("gold-jobs/<int:job_id>/", views.GoldJobDetailView.as_view(), name="gold-job"),
     path("tasks/<int:task_id>/gold/", views.TaskGoldView.as_view(), name="task-gold"),
     path(
         "projects/<int:project_id>/annotator-accuracy/",

@@ -1,0 +1,62 @@
+"""The periodic sweep that makes every job end: dead workers' rows, unpublished rows.
+
+Run by beat (``CELERY_BEAT_SCHEDULE``) every ``SWEEP_SECONDS``; in the embedded mode the
+lead pages call it instead (there is no beat there).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from labeling.jobs.lifecycle import JOB_TASKS, MAX_ATTEMPTS, STALE_SECONDS, publish
+from labeling.models import BackgroundJob, JobStatus
+
+SWEEP_SECONDS = 15.0
+# A queued row whose message may be lost (broker restarted empty) is published again
+# after this long; a duplicate message is harmless (the claim lets one worker in).
+REPUBLISH_AFTER = timedelta(minutes=2)
+PUBLISH_GRACE = timedelta(seconds=10)  # the request publishes new rows itself first
+MAX_PUBLISH_PER_SWEEP = 200
+
+
+def sweep_jobs(now: object = None) -> dict[str, int]:
+    """Re-queue (or fail after ``MAX_ATTEMPTS``) rows whose heartbeat stopped; publish due rows.
+
+    Returns counts: ``requeued``, ``failed``, ``published``, ``unpublished`` (broker down).
+    """
+    now = now or timezone.now()
+    counts = {"requeued": 0, "failed": 0, "published": 0, "unpublished": 0}
+    stale = Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=now - timedelta(seconds=STALE_SECONDS))
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - timedelta(seconds=STALE_SECONDS))
+    )
+    for model in JOB_TASKS:
+        counts["failed"] += model.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
+            status=JobStatus.FAILED,
+            error=f"the worker stopped {MAX_ATTEMPTS} times while running this job "
+            "(no heartbeat); not retried again",
+            finished_at=now,
+        )
+        counts["requeued"] += model.objects.filter(stale, attempts__lt=MAX_ATTEMPTS).update(
+            status=JobStatus.QUEUED,
+            published_at=None,
+            run_after=now,  # due at once
+            error="the worker stopped (no heartbeat); queued again",
+        )
+        for pk in _due(model, now):
+            counts["published" if publish(model, pk) else "unpublished"] += 1
+    return counts
+
+
+def _due(model: type[BackgroundJob], now: object) -> list[int]:
+    """Queued rows to publish: due, and never published or published long ago."""
+    due = Q(run_after__lte=now) | Q(run_after__isnull=True, created_at__lt=now - PUBLISH_GRACE)
+    unsent = Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
+    return list(
+        model.objects.filter(due & unsent, status=JobStatus.QUEUED)
+        .order_by("id")
+        .values_list("pk", flat=True)[:MAX_PUBLISH_PER_SWEEP]
+    )
