@@ -57,7 +57,9 @@ def main() -> None:
         os.environ["CELERY_BROKER_URL"] = args.broker
     else:
         os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["LABELING_AGREEMENT_DEBOUNCE_SECONDS"] = "30"
+    # 0: the debounce window never blocks a trigger (older checkouts also refuse a new
+    # automatic run while one created within the window exists).
+    os.environ["LABELING_AGREEMENT_DEBOUNCE_SECONDS"] = "0"
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     import django
 

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -362,21 +362,50 @@ def schedule_agreement_run(*, project_id: int, kind: str) -> AgreementRun | None
     ``compute_pending_runs``). Returns the new run, or ``None`` when one is pending.
     """
     debounce = int(settings.LABELING["AGREEMENT_DEBOUNCE_SECONDS"])
-    pending = AgreementRun.objects.filter(
-        project_id=project_id, kind=kind, trigger=TRIGGER_AUTO, status=JobStatus.QUEUED
+    run = AgreementRun(
+        project_id=project_id,
+        kind=kind,
+        trigger=TRIGGER_AUTO,
+        run_after=timezone.now() + timedelta(seconds=debounce),
     )
-    if pending.exists():
-        return None
+    # One INSERT, no read first: the partial unique constraint (run_one_pending_auto)
+    # refuses a second pending run, across processes too.
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return run if _insert_without_flush_wait(run) else None
     try:
         with transaction.atomic():
-            return AgreementRun.objects.create(
-                project_id=project_id,
-                kind=kind,
-                trigger=TRIGGER_AUTO,
-                run_after=timezone.now() + timedelta(seconds=debounce),
-            )
-    except IntegrityError:  # another process queued it first (constraint run_one_pending_auto)
+            run.save(force_insert=True)
+    except IntegrityError:  # an automatic run of (project, kind) is already pending
         return None
+    return run
+
+
+def _insert_without_flush_wait(run: AgreementRun) -> bool:
+    """PostgreSQL: INSERT ``run`` in one statement that does not wait for the WAL flush.
+
+    The annotator's request pays for this INSERT; a synchronous commit would double its
+    cost (two WAL flushes instead of one). A pending run lost in a crash is written again
+    by the next annotation. Returns False when one is already pending.
+    """
+    fields = [f for f in AgreementRun._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(run, add=True), connection=connection) for f in fields]
+    # Only the model's own table and column names are interpolated.
+    sql = (
+        "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
+        f"INSERT INTO {quote(AgreementRun._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM relaxed "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    run.pk = row[0]
+    run._state.adding = False
+    return True
 
 
 def note_new_annotation(event: events.Event) -> None:
@@ -393,22 +422,33 @@ def note_new_annotation(event: events.Event) -> None:
 
 
 def compute_pending_runs(*, project_id: int, kind: str | None = None) -> int:
-    """Embedded mode only: compute the (project, kind)'s pending automatic runs, for a lead's page.
+    """Embedded mode only: compute the pending automatic runs of a project, for a lead's page.
 
-    With no broker and no beat nobody else would; annotators' requests never do it. In
-    services mode this does nothing (the sweep publishes due runs). Returns how many ran.
+    With no broker and no beat nobody else would; annotators' requests never do it. A
+    pending run whose kind's latest finished run already read every annotation is
+    dropped instead (it would compute the same figure). In services mode this does
+    nothing (the sweep publishes due runs). Returns how many runs were computed.
     """
     if not is_eager():
         return 0
-    queued = AgreementRun.objects.filter(
+    pending = AgreementRun.objects.filter(
         project_id=project_id, trigger=TRIGGER_AUTO, status=JobStatus.QUEUED
     )
     if kind:
-        queued = queued.filter(kind=kind)
-    ids = list(queued.order_by("id").values_list("pk", flat=True))
-    for run_id in ids:
+        pending = pending.filter(kind=kind)
+    computed = 0
+    for run_id, run_kind in list(pending.order_by("id").values_list("pk", "kind")):
+        latest = (
+            AgreementRun.objects.filter(project_id=project_id, kind=run_kind, status=JobStatus.DONE)
+            .order_by("-started_at")
+            .first()
+        )
+        if latest is not None and annotations_since(latest) == 0:
+            AgreementRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).delete()
+            continue
         execute_agreement_run(run_id)
-    return len(ids)
+        computed += 1
+    return computed
 
 
 def annotations_since(run: AgreementRun) -> int | None:

@@ -469,9 +469,20 @@ def test_automatic_runs_in_eager_mode_wait_for_a_lead(
     assert run.status == JobStatus.DONE
     assert run.result["n_items"] == 5
     assert agreement_runs.annotations_since(run) == 0
-    Annotation.objects.filter(pk=Annotation.objects.first().pk).update(value={"label": "x"})
     Annotation.objects.update(updated_at=run.started_at + (run.finished_at - run.started_at) * 2)
     assert agreement_runs.annotations_since(run) == Annotation.objects.count()
+
+
+def test_a_pending_automatic_run_already_covered_by_a_finished_run_is_dropped(
+    annotated, django_capture_on_commit_callbacks
+):
+    project, lead, *_ = annotated
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = schedule_agreement_run(project_id=project.pk, kind="verifiability")
+        manual = request_agreement_run(project=project, kind="verifiability", user=lead)
+    assert AgreementRun.objects.get(pk=manual.pk).status == JobStatus.DONE
+    assert agreement_runs.compute_pending_runs(project_id=project.pk) == 0
+    assert not AgreementRun.objects.filter(pk=pending.pk).exists()
 
 
 @pytest.mark.parametrize("kind", ["verifiability", "stance", "attribution"])

@@ -93,3 +93,17 @@ def test_events_reach_subscribers_after_commit_only(make_user):
         ]
     finally:
         events.unsubscribe(events.ANNOTATION_EDITED, seen.append)
+
+
+def test_scheduling_outside_a_transaction_keeps_one_pending_run(make_user):
+    """The one-statement INSERT (PostgreSQL) and the ORM path keep the same rule."""
+    from labeling.agreement_runs import schedule_agreement_run
+
+    project = make_project(annotators=[make_user("a")])
+    first = schedule_agreement_run(project_id=project.pk, kind="verifiability")
+    assert first is not None
+    assert schedule_agreement_run(project_id=project.pk, kind="verifiability") is None
+    stored = AgreementRun.objects.get(pk=first.pk)
+    assert (stored.trigger, stored.status, stored.kind) == (TRIGGER_AUTO, "queued", "verifiability")
+    assert stored.run_after > stored.created_at
+    assert schedule_agreement_run(project_id=project.pk, kind="stance") is not None
