@@ -202,6 +202,8 @@ LABELING = {
     # GET .../export/ streams at most this many tasks (0: no limit); larger exports answer
     # 409 and go through the export job, so no request streams for minutes.
     "EXPORT_STREAM_MAX_RECORDS": env.int("LABELING_EXPORT_STREAM_MAX_RECORDS", default=100_000),
+    # An import request that could create more tasks than this becomes an import job.
+    "MAX_REQUEST_TASKS": env.int("LABELING_MAX_REQUEST_TASKS", default=20_000),
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]
 # Uploads over the limit are refused on every path; files go to disk past 2.5 MB.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from labeling.exceptions import InvalidInput
 from labeling.importing import import_documents
 from labeling.jobs.lifecycle import TRANSIENT_ERRORS, Job, JobFailed, describe, enqueue, run_job
 from labeling.models import ImportJob, Project
-from labeling.readers import ReadError, read_records
+from labeling.readers import DocumentRecord, ReadError, read_records
 
 FORMATS = ("txt", "jsonl", "csv")
 
@@ -47,6 +49,28 @@ def start_import(
         job.file.save(f"{job.pk}.{fmt}", content, save=True)
         enqueue(ImportJob, job.pk)
     return job
+
+
+def start_import_of_records(
+    *, project: Project, records: Sequence[DocumentRecord], user: Any = None
+) -> ImportJob:
+    """Queue an import job for records parsed from a request (too many tasks for one request)."""
+    lines = []
+    for record in records:
+        item: dict[str, Any] = {
+            "title": record.title,
+            "text": record.text,
+            "external_id": record.external_id,
+            "source_url": record.source_url,
+            "metadata": record.metadata,
+        }
+        if record.published_at is not None:
+            item["published_at"] = record.published_at.isoformat()
+        lines.append(json.dumps(item, ensure_ascii=False))
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    return start_import(
+        project=project, data=data, filename="request.jsonl", format="jsonl", user=user
+    )
 
 
 def run_import(job_id: int) -> None:

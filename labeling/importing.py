@@ -44,6 +44,23 @@ def task_specs(schemas: Iterable[LabelSchema]) -> list[tuple[str, str]]:
     return task_targets(schemas)
 
 
+def exceeds_task_limit(*, project: Project, records: Sequence[DocumentRecord], limit: int) -> bool:
+    """Whether importing ``records`` could create more than ``limit`` tasks.
+
+    Counts sentences times tasks per sentence (an upper bound: documents already in the
+    project would create none). Texts too short to reach the limit are not segmented.
+    """
+    per_sentence = len(task_specs(project.schemas.all()))
+    if per_sentence == 0 or sum(len(r.text) for r in records) * per_sentence <= limit:
+        return False  # a sentence holds at least one character
+    n_sentences = 0
+    for record in records:
+        n_sentences += len(split_sentences(record.text))
+        if n_sentences * per_sentence > limit:
+            return True
+    return False
+
+
 def _default_title(record: DocumentRecord) -> str:
     if record.title.strip():
         return record.title.strip()[:500]

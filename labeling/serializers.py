@@ -23,6 +23,7 @@ from labeling.models import (
     Assignment,
     AssignmentStatus,
     Document,
+    ImportJob,
     LabelSchema,
     Level,
     Membership,
@@ -205,6 +206,28 @@ class ImportResultSerializer(serializers.Serializer):
     existing = serializers.ListField(child=serializers.IntegerField())
     n_sentences = serializers.IntegerField()
     n_tasks = serializers.IntegerField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    """An import job: status and progress, then counts, or its errors with line numbers."""
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "project",
+            "format",
+            "filename",
+            "status",
+            "progress",
+            "n_documents",
+            "n_created",
+            "errors",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
 
 
 class SentenceSerializer(serializers.ModelSerializer):

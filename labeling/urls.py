@@ -22,6 +22,7 @@ urlpatterns = [
         name="documents",
     ),
     path("documents/<int:document_id>/", views.DocumentDetailView.as_view(), name="document"),
+    path("import-jobs/<int:job_id>/", views.ImportJobDetailView.as_view(), name="import-job"),
     path("projects/<int:project_id>/tasks/", views.TaskListView.as_view(), name="tasks"),
     path("projects/<int:project_id>/next-task/", views.NextTaskView.as_view(), name="next-task"),
     path(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -30,6 +31,7 @@ from labeling.access import (
     CanCreateProject,
     access_annotation,
     access_document,
+    access_lead_object,
     access_project,
     access_queue,
     access_task,
@@ -49,8 +51,9 @@ from labeling.filters import (
     ProjectFilter,
     TaskFilter,
 )
-from labeling.importing import import_documents
-from labeling.models import Annotation, Document, Membership, Project, Task
+from labeling.import_jobs import start_import_of_records
+from labeling.importing import exceeds_task_limit, import_documents
+from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
 from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.quality.qualification import feedback as qualification_feedback
 from labeling.readers import ReadError, parse_record
@@ -222,12 +225,25 @@ class DocumentListView(generics.ListAPIView):
 
     @extend_schema(
         request=s.DocumentsInSerializer,
-        responses={201: s.ImportResultSerializer, 200: s.ImportResultSerializer},
+        responses={
+            201: s.ImportResultSerializer,
+            200: s.ImportResultSerializer,
+            202: s.ImportJobSerializer,
+        },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        """Import documents: 201 when any was created, 200 when all were already there."""
+        """Import documents: 201 when any was created, 200 when all were already there.
+
+        A request that could create more than ``LABELING_MAX_REQUEST_TASKS`` tasks becomes
+        an import job instead: 202 with the job; poll ``GET /api/import-jobs/{id}/``.
+        """
         project = access_project(request.user, project_id, role=LEAD)
         records = parse_documents(request.data)
+        limit = settings.LABELING["MAX_REQUEST_TASKS"]
+        if exceeds_task_limit(project=project, records=records, limit=limit):
+            job = start_import_of_records(project=project, records=records, user=request.user)
+            job.refresh_from_db()  # in eager mode the job has already run
+            return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         result = import_documents(project=project, records=records)
         body = {
             "created": result.created,
@@ -237,6 +253,15 @@ class DocumentListView(generics.ListAPIView):
         }
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(body, status=code)
+
+
+class ImportJobDetailView(APIView):
+    """One import job (an uploaded file or a large request): status, progress, counts, errors."""
+
+    @extend_schema(responses={200: s.ImportJobSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = access_lead_object(request.user, ImportJob, job_id, "import job")
+        return Response(s.ImportJobSerializer(job).data)
 
 
 class DocumentDetailView(APIView):

@@ -107,6 +107,12 @@ CASES = [
         lambda c: {"title": "New", "text": "A new sentence. And another one."},
     ),
     Case(
+        "import-job",
+        "get",
+        lambda c: f"/api/import-jobs/{_import_job(c)}/",
+        codes(401, 403, 404, 200, 404, 200),
+    ),
+    Case(
         "document-get",
         "get",
         lambda c: f"/api/documents/{c.w.document_ids[0]}/",
@@ -208,6 +214,16 @@ def ctx(make_user) -> Ctx:
     return Ctx(w=w, own_task=task.pk, fresh_task=fresh.pk, foreign_annotation=foreign.annotation)
 
 
+def _import_job(c: Ctx) -> int:
+    from django.test import TestCase
+
+    from labeling.import_jobs import start_import
+
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the job runs (eagerly)
+        job = start_import(project=c.w.project, data=b"One more sentence.", filename="a.txt")
+    return job.pk
+
+
 def _user(c: Ctx, role: str) -> Any:
     return {
         "anonymous": None,
@@ -273,7 +289,7 @@ def test_every_api_route_is_in_the_matrix() -> None:
     covered = {
         "me", "projects", "project", "members", "member", "documents", "document", "tasks",
         "next-task", "task", "annotation", "skip", "project-annotations", "my-annotations",
-        "annotation-detail", "progress", "api-token",
+        "annotation-detail", "progress", "api-token", "import-job",
     }  # fmt: skip
     from labeling import urls
 

@@ -70,3 +70,30 @@ def test_more_than_a_hundred_errors_are_counted_not_dropped():
     assert job.status == JobStatus.FAILED
     assert len(job.errors) == 101
     assert job.errors[-1]["message"] == "and 50 more errors"
+
+
+def test_an_import_request_over_the_task_limit_becomes_a_job(settings, make_user):
+    from rest_framework.test import APIClient
+
+    settings.LABELING = {**settings.LABELING, "MAX_REQUEST_TASKS": 8}
+    lead = make_user("lead")
+    project = make_project(
+        lead=lead
+    )  # verifiability, stance (2 targets), attribution: 4 a sentence
+    client = APIClient()
+    client.force_authenticate(lead)
+    small = {"title": "S", "text": "One sentence 👍.", "external_id": "s"}
+    assert (
+        client.post(f"/api/projects/{project.pk}/documents/", small, format="json").status_code
+        == 201
+    )
+    text = "Flag 🇺🇦 here.\nCoder 👩‍💻 there.\n例えば this.\nCafe\u0301 too."
+    big = {"title": "Big é", "text": text, "external_id": "b", "metadata": {"k": "v"}}
+    response = client.post(f"/api/projects/{project.pk}/documents/", big, format="json")
+    assert response.status_code == 202
+    job = response.json()
+    assert (job["status"], job["n_created"]) == ("done", 1)  # eager: already run
+    assert client.get(f"/api/import-jobs/{job['id']}/").json()["progress"] == 1.0
+    document = Document.objects.get(project=project, external_id="b")
+    assert (document.text, document.title, document.metadata) == (text, "Big é", {"k": "v"})
+    assert document.sentences.count() == 4
