@@ -12,7 +12,9 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from labeling.api.middleware import envelope
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,7 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
     """The 503 answer: the API's error envelope, or plain text for the admin."""
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {"detail": MESSAGE, "code": "database_unavailable", "errors": {}}, status=503
-        )
+        response = envelope(503, MESSAGE, code="database_unavailable")
     else:
         response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
