@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -150,16 +149,18 @@ def _submit(
                 .get()
             )
             lead_time = min(int((now - leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS)
-        Task.objects.filter(pk=task.pk).update(n_submitted=F("n_submitted") + 1)
+        with connection.cursor() as cur:  # count it, and learn whether the task is complete
+            cur.execute(_COUNT_SQL, [task.pk])
+            completed = bool(cur.fetchone()[0])
         annotation = Annotation.objects.create(
             task_id=task.pk, annotator_id=user.pk, value=clean, lead_time_ms=max(lead_time, 0)
         )
-        _published(task, user, created=True)
+        _published(task, user, created=True, completed=completed)
     return SubmitResult(annotation, created=True)
 
 
-def _published(task: Task, user: Any, *, created: bool) -> None:
-    """Announce the saved annotation once it commits (subscribers: ``labeling.events``)."""
+def _published(task: Task, user: Any, *, created: bool, completed: bool = False) -> None:
+    """Announce the saved annotation, and a task just completed, once it commits."""
     events.publish(
         events.ANNOTATION_SUBMITTED if created else events.ANNOTATION_EDITED,
         project_id=task.project_id,
@@ -167,6 +168,10 @@ def _published(task: Task, user: Any, *, created: bool) -> None:
         task_id=task.pk,
         annotator_id=user.pk,
     )
+    if completed:
+        events.publish(
+            events.TASK_COMPLETED, project_id=task.project_id, kind=task.kind, task_id=task.pk
+        )
 
 
 _A, _T, _N = Assignment._meta.db_table, Task._meta.db_table, Annotation._meta.db_table
@@ -183,6 +188,7 @@ WITH claimed AS (
 ), counted AS (
     UPDATE {_T} SET n_submitted = n_submitted + 1
     WHERE id = %(task)s AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING n_submitted >= overlap AS completed
 )
 INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, revision, created_at, updated_at)
 SELECT %(task)s, %(user)s, %(value)s::jsonb,
@@ -190,8 +196,12 @@ SELECT %(task)s, %(user)s, %(value)s::jsonb,
            trunc(extract(epoch FROM %(now)s - claimed.leased_at) * 1000), 0), %(max)s)::integer),
        1, %(now)s, %(now)s
 FROM claimed
-RETURNING id, lead_time_ms
+RETURNING id, lead_time_ms, (SELECT completed FROM counted)
 """  # noqa: S608  # only table names and enum values are interpolated
+# The ORM path's count (SQLite >= 3.35 and PostgreSQL both have RETURNING).
+_COUNT_SQL = (
+    f"UPDATE {_T} SET n_submitted = n_submitted + 1 WHERE id = %s RETURNING n_submitted >= overlap"  # noqa: E501, S608
+)
 
 
 def _submit_in_one_statement(
@@ -213,7 +223,7 @@ def _submit_in_one_statement(
         row = cur.fetchone()
     if row is None:
         return None
-    _published(task, user, created=True)
+    _published(task, user, created=True, completed=bool(row[2]))
     annotation = Annotation.from_db(
         connection.alias,
         ["id", "task_id", "annotator_id", "value", "lead_time_ms", "revision"],

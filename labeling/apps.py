@@ -9,12 +9,14 @@ class LabelingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Subscribe automatic agreement runs to annotation events."""
+        """Subscribe automatic agreement runs and low-agreement routing to domain events."""
         from labeling import events
         from labeling.agreement_runs import note_new_annotation
+        from labeling.quality.escalation import on_task_completed
 
         events.subscribe(events.ANNOTATION_SUBMITTED, note_new_annotation)
         events.subscribe(events.ANNOTATION_EDITED, note_new_annotation)
+        events.subscribe(events.TASK_COMPLETED, on_task_completed)
 
 
 class LabelingAdminConfig(admin_apps.AdminConfig):

@@ -107,3 +107,27 @@ def test_scheduling_outside_a_transaction_keeps_one_pending_run(make_user):
     assert (stored.trigger, stored.status, stored.kind) == (TRIGGER_AUTO, "queued", "verifiability")
     assert stored.run_after > stored.created_at
     assert schedule_agreement_run(project_id=project.pk, kind="stance") is not None
+
+
+def test_the_submission_that_completes_a_task_publishes_task_completed(make_user):
+    from labeling import events
+
+    seen: list[events.Event] = []
+    events.subscribe(events.TASK_COMPLETED, seen.append)
+    try:
+        a, b = make_user("a"), make_user("b")
+        project = make_project(annotators=[a, b], overlap=2)
+        add_documents(project)
+        _annotate(a, project)
+        assert seen == []  # one of two annotations
+        task = Task.objects.get(annotations__annotator=a)
+        held = next_task(user=b, project=project, kind="verifiability")
+        assert held.task_id == task.pk
+        submit_annotation(user=b, task=task, value={"label": "unverifiable"})
+        assert [(e.name, e.data["task_id"], e.data["kind"]) for e in seen] == [
+            (events.TASK_COMPLETED, task.pk, "verifiability")
+        ]
+        submit_annotation(user=b, task=task, value={"label": "verifiable"})  # an edit
+        assert len(seen) == 1
+    finally:
+        events.unsubscribe(events.TASK_COMPLETED, seen.append)
