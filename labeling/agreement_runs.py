@@ -327,8 +327,6 @@ def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[Agreeme
 # --------------------------------------------------------------------------- starting
 
 
-
-
 def request_agreement_run(
     *, project: Project, kind: Any, user: AbstractBaseUser | None
 ) -> AgreementRun:
