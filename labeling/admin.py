@@ -49,6 +49,7 @@ from django.utils.safestring import SafeString
 
 from labeling.access import Access, access_for, can_create_project, visible_rows
 from labeling.exceptions import DomainError
+from labeling.kinds import SchemaError, kind_spec, parse_schema
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -178,16 +179,10 @@ def pretty_json(value: Any) -> SafeString:
 
 
 def value_summary(kind: str, value: Any) -> str:
-    """A short human reading of an annotation value."""
+    """A short human reading of an annotation value (the kind's own summary)."""
     if not isinstance(value, dict):
         return "—"
-    if "label" in value:
-        return str(value["label"])
-    attributions = value.get("attributions")
-    if isinstance(attributions, list):
-        n = len(attributions)
-        return "no attribution" if n == 0 else f"{n} attribution{'s' if n != 1 else ''}"
-    return json.dumps(value)[:80]
+    return kind_spec(kind).value_summary(value)
 
 
 def excerpt(text: str, n: int = 90) -> str:
@@ -199,10 +194,36 @@ def excerpt(text: str, n: int = 90) -> str:
 # Projects
 
 
+class LabelSchemaForm(forms.ModelForm):
+    """A schema edited in the admin is checked by the kind registry, like the API's."""
+
+    class Meta:
+        model = LabelSchema
+        fields = ("kind", "description", "labels", "level", "values", "targets", "enabled")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        given = {
+            key: data.get(key)
+            for key in ("kind", "description", "labels", "level", "values", "targets")
+            if data.get(key) not in (None, "", [])
+        }
+        try:
+            spec = parse_schema(given)
+        except SchemaError as exc:
+            field = exc.field.split(".")[0].split("[")[0]
+            raise forms.ValidationError(
+                {field if field in self.fields else None: f"{exc.field}: {exc.message}"}  # type: ignore[dict-item]
+            ) from exc
+        data.update(labels=spec.labels, level=spec.level, values=spec.values, targets=spec.targets)
+        return data
+
+
 class LabelSchemaInline(admin.TabularInline):
     model = LabelSchema
+    form = LabelSchemaForm
     extra = 0
-    fields = ("kind", "labels", "level", "targets", "enabled")
+    fields = ("kind", "description", "labels", "level", "values", "targets", "enabled")
 
 
 class MembershipInline(admin.TabularInline):

@@ -97,6 +97,12 @@ def _kind_choices(project: Project) -> list[tuple[str, str]]:
     return kinds_in(list(project.schemas.all()))
 
 
+def _kind_config(schemas: Any, kind: str) -> dict[str, Any]:
+    """The browser configuration of ``kind`` (from its spec) given the project's schemas."""
+    schema = next((s for s in schemas if s.kind == kind), None)
+    return kind_spec(kind).workspace_config(schema) if schema is not None else {}
+
+
 def _pick_kind(request: HttpRequest, kinds: list[tuple[str, str]]) -> str:
     wanted = request.GET.get("kind", "")
     values = [k for k, _ in kinds]
@@ -127,6 +133,7 @@ def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> 
     if project is not None:
         kinds = kinds_in(list(project.schemas.all()))
         kind = _pick_kind(request, kinds)
+    kind_config = _kind_config(project.schemas.all(), kind) if project and kind else {}
     return _render(
         request,
         "annotate.html",
@@ -136,10 +143,12 @@ def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> 
             "project": project,
             "kinds": kinds,
             "kind": kind,
+            "kind_config": kind_config,
             "workspace_config": {
                 "projectId": project.pk if project else None,
                 "kind": kind,
                 "kindLabel": dict(kinds).get(kind, kind),
+                "kindConfig": kind_config,
                 "api": "/api/",
                 "username": request.user.get_username(),
             },
@@ -190,7 +199,11 @@ def _schema_form_fields(prefix: str, spec: KindSpec, *, custom: bool) -> dict[st
         )
     if "level" in wanted and "labels" in wanted:
         fields[f"{prefix}level"] = forms.ChoiceField(
-            choices=Level.choices, initial=getattr(spec, "form_level", Level.NOMINAL)
+            choices=Level.choices,
+            initial=getattr(spec, "form_level", Level.NOMINAL),
+            required=False,
+            help_text="Matters for alpha: ordinal uses the label order; interval and ratio "
+            "use the values.",
         )
     if "values" in wanted:
         fields[f"{prefix}values"] = forms.CharField(
@@ -688,6 +701,7 @@ def agreement_view(
     kinds = _kind_choices(project)
     kind = _pick_kind(request, kinds)
     compute_pending_runs(project_id=project.pk, kind=kind)  # embedded mode: nobody else does
+    kind_config = _kind_config(project.schemas.all(), kind) if kind else {}
     runs = list(
         AgreementRun.objects.filter(project=project, kind=kind)
         .defer("result")
@@ -728,8 +742,11 @@ def agreement_view(
             "task_id", "method"
         )
     )
+    summary = kind_spec(kind).value_summary if kind else str
     for item in disputed:
         item["gold_method"] = gold_of.get(item["task_id"])
+        for annotation in item.get("annotations", []):
+            annotation["summary"] = summary(annotation.get("value"))
         item["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[item["task_id"]])
     pending = next((r for r in runs if r.status in (JobStatus.QUEUED, JobStatus.RUNNING)), None)
     return _render(
@@ -744,9 +761,11 @@ def agreement_view(
             "annotations_since": annotations_since(latest) if latest else None,
             "result": result,
             "disputed": disputed,
+            "kind_config": kind_config,
             "dashboard": {
                 "projectId": project.pk,
                 "kind": kind,
+                "config": kind_config,
                 "api": "/api/",
                 "history": points,
                 "result": {k: v for k, v in (result or {}).items() if k != "most_disputed"},
@@ -771,7 +790,7 @@ class AdjudicateForm(forms.Form):
 
 
 def _adjudication_value(
-    form: AdjudicateForm, annotations: dict[int, Annotation]
+    form: AdjudicateForm, annotations: dict[int, Annotation], config: dict[str, Any]
 ) -> tuple[Any, str]:
     """The value the lead chose, and a short note of how."""
     choice = form.cleaned_data["choice"]
@@ -783,8 +802,8 @@ def _adjudication_value(
         return annotation.value, f"took {annotation.annotator}'s annotation"
     if choice == "label":
         return {"label": form.cleaned_data["label"]}, "chose the label"
-    if choice == "none":
-        return {"attributions": []}, "decided: no attribution"
+    if choice == "none" and config.get("empty_value") is not None:
+        return config["empty_value"], f"decided: {config['empty_text']}"
     if choice == "json":
         try:
             return json.loads(form.cleaned_data["value_json"] or "null"), "entered the value"
@@ -809,11 +828,15 @@ def adjudicate_view(
         .select_related("annotator")
         .order_by("annotator__username")
     }
+    spec = kind_spec(task.kind)
+    for a in annotations.values():
+        a.summary = spec.value_summary(a.value)  # type: ignore[attr-defined]
     schema = LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind).first()
+    kind_config = _kind_config([schema] if schema else [], task.kind)
     form = AdjudicateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            value, how = _adjudication_value(form, annotations)
+            value, how = _adjudication_value(form, annotations, kind_config)
             note = form.cleaned_data["note"] or how
             adjudicate(task=task, value=value, user=request.user, note=note)
         except DomainError as exc:
@@ -848,12 +871,14 @@ def adjudicate_view(
             "is_adjudicated": gold is not None and gold.method == GoldMethod.ADJUDICATED,
             "annotations": list(annotations.values()),
             "labels": [(label, counts.get(label, 0)) for label in labels],
+            "kind_config": kind_config,
             "form": form,
             "next": back,
             # spans.js counts UTF-16 code units, like every page's JavaScript.
             "spans_data": to_utf16(
                 {
                     "kind": task.kind,
+                    "config": kind_config,
                     "documentText": "",
                     "context": [
                         {

@@ -287,13 +287,42 @@ class AttributionKind(KindSpec):
 
     def workspace_config(self, schema: SchemaLike) -> dict[str, Any]:
         """The triples widget, with its roles and the value meaning "none"."""
+        span_f1 = [
+            {
+                "label": f"{role} span F1",
+                "value": ["span_f1", role, "exact"],
+                "sub": ["span_f1", role, "overlap"],
+                "sub_label": "overlap",
+            }
+            for role in ROLES
+        ]
         return {
             **super().workspace_config(schema),
             "labels": [],
             "roles": list(ROLES),
-            "empty_value": {"attributions": []},
-            "empty_text": "no attribution",
+            "keys": [
+                ["drag", "select words (snaps to whole words)"],
+                ["⇧ →", "select words with the keyboard"],
+                ["1 2 3", "mark as " + " · ".join(ROLES)],
+                ["A", "add the triple"],
+                ["Esc", "clear selection, then the triple"],
+            ],
+            "per_label_text": "role (token level)",
             "alpha_name": "α has attribution",
+            "extra_kpis": [
+                {
+                    "label": "token-role α",
+                    "value": ["token_alpha"],
+                    "ci": ["token_alpha_ci95"],
+                    "digits": 3,
+                },
+                *span_f1,
+            ],
+            "confusion": {"key": "token_coincidence", "title": "Token role coincidence matrix"},
+            "empty_value": {"attributions": []},
+            "empty_text": "no attribution in this sentence",
+            "value_example": '{"attributions": [{"source": {"start": S, "end": E}, '
+            '"cue": {…}, "content": {…}}]}, document offsets',
         }
 
     # --- agreement ------------------------------------------------------------------

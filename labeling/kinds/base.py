@@ -257,16 +257,31 @@ class KindSpec:
     # --- browser configuration ----------------------------------------------------------
 
     def workspace_config(self, schema: SchemaLike) -> dict[str, Any]:
-        """What the workspace, the dashboard and the adjudication page need of this kind."""
+        """What the workspace, the dashboard and the adjudication page need of this kind.
+
+        ``widget`` names the browser module that answers the kind
+        (``static/labeling/widgets/<widget>.js``); ``keys`` are its keyboard help;
+        ``alpha_name``, ``extra_kpis`` (``value``/``ci``/``sub`` are paths into the run's
+        result) and ``confusion`` shape the dashboard; ``empty_value``/``empty_text`` offer
+        a one-click gold value on the adjudication page.
+        """
         return {
             "kind": self.name,
             "title": self.title,
-            "question": self.question or getattr(schema, "description", "") or "",
+            "question": getattr(schema, "description", "") or self.question,
             "widget": self.widget,
             "labels": list(schema.labels or []),
             "level": schema.level,
             "values": schema.values,
             "targets": list(schema.targets or []),
+            "keys": [["1–9", "pick a label"]],
+            "per_label_text": "label",
+            "alpha_name": None,
+            "extra_kpis": [],
+            "confusion": None,
+            "empty_value": None,
+            "empty_text": None,
+            "value_example": '{"label": L}',
         }
 
     # --- Django side (implemented by the kind modules) ----------------------------------

@@ -248,3 +248,32 @@ def test_lead_reviews_agreement_charts_and_adjudicates(new_page, shot, project) 
     ):
         page.goto(url)
         shot(page, name)
+
+
+def test_annotator_answers_a_custom_kind_with_number_keys(new_page, shot, make_user) -> None:
+    """A project's custom question is answered in the workspace like any label kind."""
+    labels = ["none", "one", "two", "three", "four", "many"]
+    annotator = make_user("cust1")
+    project = make_project(
+        annotators=[annotator],
+        overlap=1,
+        name="Counts",
+        schemas=[{"kind": "n_people", "labels": labels, "level": "ordinal"}],
+    )
+    add_documents(project, [TEXT])
+    page = new_page()
+    log_in(page, "cust1")
+    page.goto(f"/admin/labeling/annotate/?project={project.pk}&kind=n_people")
+    page.wait_for_selector(".lb-label")
+    assert page.locator(".lb-label").count() == len(labels)
+    assert page.locator(".lb-keys").inner_text().startswith("1–9")
+    shot(page, "custom_kind_workspace")
+    task_id = current_task_id(page)
+    page.keyboard.press("5")
+    page.wait_for_selector(".lb-label.selected")
+    assert page.locator(".lb-label.selected").inner_text().endswith("four")
+    page.keyboard.press("Enter")
+    wait_for_other_task(page, task_id)
+    value = Annotation.objects.get(task_id=task_id, annotator=annotator).value
+    assert value == {"label": "four"}
+    assert Task.objects.get(pk=task_id).kind == "n_people"

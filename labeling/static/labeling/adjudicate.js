@@ -1,24 +1,14 @@
-// Adjudication: draw each annotation's attribution spans on the text; pick one or a value.
+// Adjudication: the kind's widget draws the annotations and the gold on the text; the
+// lead picks one annotation or a value.
 
-import { renderText, tripleMarks } from "./spans.js";
+import { renderText } from "./spans.js";
 
 const data = JSON.parse(document.getElementById("lb-adjudicate").textContent);
+const widget = await import(`./widgets/${data.config.widget}.js`);
 const current = data.context.find((s) => s.current);
 const context = document.getElementById("lb-context");
-const goldMarks = data.kind === "attribution" && data.gold ? tripleMarks(data.gold.attributions || []) : [];
-renderText(context, data.context, goldMarks, current && current.id);
-
-if (data.kind === "attribution") {
-  for (const a of data.annotations) {
-    const box = document.querySelector(`[data-annotation="${a.id}"]`);
-    if (!box) continue;
-    // Only the sentences the annotation touches, plus the task's sentence.
-    const triples = (a.value && a.value.attributions) || [];
-    const touched = data.context.filter((s) => s.current || triples.some((t) =>
-      ["source", "cue", "content"].some((r) => t[r] && t[r].start < s.end && s.start < t[r].end)));
-    renderText(box, touched, tripleMarks(triples), current && current.id);
-  }
-}
+renderText(context, data.context, widget.goldMarks(data.gold), current && current.id);
+widget.showAdjudication(data, current);
 
 const form = document.getElementById("lb-adjudicate-form");
 const choice = document.getElementById("lb-choice");
@@ -44,6 +34,6 @@ document.querySelectorAll(".lb-label[data-label]").forEach((b) => b.addEventList
   label.value = b.dataset.label;
   pick("label", `Gold will be “${b.dataset.label}”.`);
 }));
-document.querySelectorAll("[data-pick=none]").forEach((b) => b.addEventListener("click", () => pick("none", "Gold will be: no attribution.")));
+document.querySelectorAll("[data-pick=none]").forEach((b) => b.addEventListener("click", () => pick("none", `Gold will be: ${data.config.empty_text}.`)));
 document.querySelectorAll("[data-pick=json]").forEach((b) => b.addEventListener("click", () => pick("json", "Gold will be the JSON value entered.")));
 form.addEventListener("submit", (e) => { if (!choice.value) { e.preventDefault(); info.textContent = "Pick an annotation or a value first."; } });

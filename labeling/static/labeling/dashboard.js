@@ -5,6 +5,8 @@ import { alphaOverTime, bars, confusionHeatmap, fmt, pairwiseHeatmap } from "./c
 
 const data = JSON.parse(document.getElementById("lb-dashboard").textContent);
 const r = data.result || {};
+const cfg = data.config || {}; // the kind's configuration, from the kind registry
+const at = (path) => path.reduce((v, k) => (v == null ? v : v[k]), r);
 const $ = (id) => document.getElementById(id);
 
 function kpi(k, v, s) {
@@ -19,7 +21,7 @@ function kpi(k, v, s) {
 
 if ($("lb-kpis")) {
   const ci = r.alpha_ci95 ? `95% CI [${fmt(r.alpha_ci95[0])}, ${fmt(r.alpha_ci95[1])}]` : "no interval";
-  const alphaName = data.kind === "attribution" ? "α has attribution" : `α (${r.level || "nominal"})`;
+  const alphaName = cfg.alpha_name || `α (${r.level || "nominal"})`;
   const cards = [
     kpi(alphaName, fmt(r.alpha, 3), ci),
     kpi("% agreement", r.percent_agreement == null ? "—" : `${(100 * r.percent_agreement).toFixed(1)}%`, "pairwise, pairable items"),
@@ -28,20 +30,17 @@ if ($("lb-kpis")) {
     kpi(r.cohen_kappa_method === "cohen" ? "Cohen κ" : "mean pairwise κ", fmt(r.cohen_kappa), `Fleiss κ ${fmt(r.fleiss_kappa)}`),
     kpi("Gwet AC1", fmt(r.gwet_ac1), `Scott π ${fmt(r.scott_pi)}`),
   ];
-  if (data.kind === "attribution") {
-    const tci = r.token_alpha_ci95 ? `CI [${fmt(r.token_alpha_ci95[0])}, ${fmt(r.token_alpha_ci95[1])}]` : "";
-    cards.push(kpi("token-role α", fmt(r.token_alpha, 3), tci));
-    for (const role of ["source", "cue", "content"]) {
-      const f = (r.span_f1 || {})[role] || {};
-      cards.push(kpi(`${role} span F1`, fmt(f.exact), `overlap ${fmt(f.overlap)}`));
-    }
+  for (const k of cfg.extra_kpis || []) {
+    const ci = k.ci ? at(k.ci) : null;
+    const sub = ci ? `CI [${fmt(ci[0])}, ${fmt(ci[1])}]` : k.sub ? `${k.sub_label} ${fmt(at(k.sub))}` : "";
+    cards.push(kpi(k.label, fmt(at(k.value), k.digits || 2), sub));
   }
   $("lb-kpis").replaceChildren(...cards);
   alphaOverTime($("chart-alpha"), data.history);
   pairwiseHeatmap($("chart-pairs"), r.annotators || [], r.pairwise || []);
-  if (data.kind === "attribution") {
-    $("confusion-title").textContent = "Token role coincidence matrix";
-    confusionHeatmap($("chart-confusion"), r.token_coincidence, "Token role coincidence matrix");
+  if (cfg.confusion) {
+    $("confusion-title").textContent = cfg.confusion.title;
+    confusionHeatmap($("chart-confusion"), r[cfg.confusion.key], cfg.confusion.title);
   } else {
     confusionHeatmap($("chart-confusion"), r.coincidence);
   }

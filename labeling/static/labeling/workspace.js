@@ -1,12 +1,18 @@
 // The annotator workspace. Talks only to the REST API (session cookie + CSRF token).
 //
-// Keys: digits pick a label (attribution: 1 source, 2 cue, 3 content for the selected
-// words), Enter submits and loads the next task, S skips, Z goes back to the previous
-// task to change it, N asks for the next task, A adds the attribution triple, Esc clears
-// the selection, ←/→ move the word cursor and Shift+←/→ select words with the keyboard.
+// What a kind's answer looks like is its widget's business: the kind registry names the
+// widget (``task.schema.widget``, a module in widgets/) and this page only loads it.
+// Common keys: Enter submits and loads the next task, S skips, Z goes back to the
+// previous task to change it, N asks for the next task; the widget handles the rest.
 
 import { api, ApiError, el } from "./api.js";
-import { ROLES, pointOffset, renderText, snap, spanText, tokenize, tripleMarks } from "./spans.js";
+import { renderText } from "./spans.js";
+
+const widgets = {}; // widget name -> module, loaded on first use
+async function widgetModule(name) {
+  if (!widgets[name]) widgets[name] = await import(`./widgets/${name}.js`);
+  return widgets[name];
+}
 
 const root = document.getElementById("lb-workspace");
 const config = JSON.parse(document.getElementById("lb-workspace-config").textContent);
@@ -17,15 +23,8 @@ const UNIT = "offset_unit=utf16";
 
 const state = {
   task: null,
+  widget: null, // the task's widget (see widgets/labels.js for its interface)
   editing: false, // true when showing an earlier, already submitted task
-  label: null,
-  triples: [],
-  draft: { source: null, cue: null, content: null },
-  focus: -1,
-  selection: null, // {start, end} snapped, document offsets
-  caret: 0, // index into tokens for keyboard selection
-  anchor: null,
-  tokens: [],
   sentences: [],
   startedAt: 0,
   history: [], // ids of tasks submitted in this session, oldest first
@@ -45,7 +44,7 @@ async function loadNext() {
     if (task === null) {
       showEmpty();
     } else {
-      show(task, false);
+      await show(task, false);
     }
   } catch (err) {
     showError(err, "Could not get the next task.");
@@ -59,7 +58,7 @@ async function loadTask(taskId) {
   setBusy(true);
   try {
     const task = await api("GET", `${API}tasks/${taskId}/?${UNIT}`);
-    show(task, true);
+    await show(task, true);
   } catch (err) {
     showError(err, "Could not open that task.");
   } finally {
@@ -67,44 +66,30 @@ async function loadTask(taskId) {
   }
 }
 
-function show(task, editing) {
+async function show(task, editing) {
+  const module = await widgetModule(task.schema.widget || config.kindConfig.widget);
   state.task = task;
   state.editing = editing || Boolean(task.annotation);
-  state.label = null;
-  state.triples = [];
-  state.draft = { source: null, cue: null, content: null };
-  state.focus = -1;
-  state.selection = null;
-  state.anchor = null;
   state.message = null;
+  state.sentences = [...task.previous, task.sentence, ...task.next];
+  state.widget = module.create(ws);
   const own = task.annotation && task.annotation.value;
-  if (own) {
-    if (task.kind === "attribution") state.triples = structuredClone(own.attributions || []);
-    else state.label = own.label;
-  }
+  let draft = null;
   const saved = sessionStorage.getItem(DRAFT_KEY(task.id));
   if (saved) {
     try {
-      const d = JSON.parse(saved);
-      if (d.label !== undefined) state.label = d.label;
-      if (d.triples) state.triples = d.triples;
-      if (d.draft) state.draft = d.draft;
+      draft = JSON.parse(saved);
       state.message = { cls: "info", text: "Restored what you had entered on this task before." };
     } catch { /* a corrupt draft is ignored */ }
   }
-  state.sentences = [...task.previous, task.sentence, ...task.next];
-  state.tokens = tokenize(state.sentences);
-  state.caret = Math.max(0, state.tokens.findIndex(([a]) => a >= task.sentence.start));
+  state.widget.load(own || null, draft);
   state.startedAt = performance.now();
   render();
 }
 
 function saveDraft() {
   if (!state.task) return;
-  sessionStorage.setItem(
-    DRAFT_KEY(state.task.id),
-    JSON.stringify({ label: state.label, triples: state.triples, draft: state.draft }),
-  );
+  sessionStorage.setItem(DRAFT_KEY(state.task.id), JSON.stringify(state.widget.draft()));
 }
 
 function clearDraft(taskId) {
@@ -134,33 +119,15 @@ async function refreshProgress() {
 
 // ------------------------------------------------------------------------------ actions
 
-function currentValue() {
-  if (state.task.kind === "attribution") {
-    return { attributions: state.triples.map((t) => ({ source: t.source, cue: t.cue, content: t.content })) };
-  }
-  return { label: state.label };
-}
-
-function draftIsPartial() {
-  return ROLES.some((r) => state.draft[r]);
-}
-
 async function submit() {
   if (!state.task || state.busy) return;
-  if (state.task.kind !== "attribution" && !state.label) {
-    flash("error", "Pick a label first (press its number).");
+  const problem = state.widget.problem();
+  if (problem) {
+    flash("error", problem);
     return;
   }
-  if (state.task.kind === "attribution" && draftIsPartial()) {
-    if (ROLES.every((r) => state.draft[r])) {
-      addTriple();
-    } else {
-      flash("error", "The triple being built is incomplete: mark its source, cue and content, or press Esc twice to drop it.");
-      return;
-    }
-  }
   const task = state.task;
-  const body = { value: currentValue(), lead_time_ms: Math.round(performance.now() - state.startedAt) };
+  const body = { value: state.widget.value(), lead_time_ms: Math.round(performance.now() - state.startedAt) };
   setBusy(true);
   try {
     await api("PUT", `${API}tasks/${task.id}/annotation/?${UNIT}`, body);
@@ -226,129 +193,13 @@ async function back() {
   await loadTask(target);
 }
 
-// ---------------------------------------------------------------------- attribution editing
-
-function markRole(role) {
-  if (!state.selection) {
-    flash("error", "Select some words first (drag with the mouse, or Shift+→).");
-    return;
-  }
-  const span = { ...state.selection };
-  if (role === "cue") {
-    const s = state.task.sentence;
-    if (span.start < s.start || span.end > s.end) {
-      flash("error", "The cue must lie inside the highlighted sentence.");
-      return;
-    }
-  }
-  state.draft[role] = span;
-  state.selection = null;
-  window.getSelection().removeAllRanges();
-  if (ROLES.every((r) => state.draft[r])) addTriple();
-  saveDraft();
-  render();
-}
-
-function addTriple() {
-  if (!ROLES.every((r) => state.draft[r])) {
-    flash("error", "A triple needs a source, a cue and a content.");
-    return;
-  }
-  state.triples.push({ ...state.draft });
-  state.draft = { source: null, cue: null, content: null };
-  state.focus = state.triples.length - 1;
-  saveDraft();
-  render();
-}
-
-function editTriple(i) {
-  if (draftIsPartial()) {
-    flash("error", "Finish or clear the triple you are building first.");
-    return;
-  }
-  state.draft = { ...state.triples[i] };
-  state.triples.splice(i, 1);
-  state.focus = -1;
-  saveDraft();
-  render();
-}
-
-function deleteTriple(i) {
-  state.triples.splice(i, 1);
-  state.focus = -1;
-  saveDraft();
-  render();
-}
-
-function selectionFromDom() {
-  const text = $("#lb-text");
-  const sel = window.getSelection();
-  if (!text || !sel.rangeCount || sel.isCollapsed) return;
-  const range = sel.getRangeAt(0);
-  const a = pointOffset(text, range.startContainer, range.startOffset);
-  const b = pointOffset(text, range.endContainer, range.endOffset);
-  if (a === null || b === null) return;
-  const span = snap(state.tokens, a, b);
-  if (!span) return;
-  state.selection = span;
-  state.caret = state.tokens.findIndex(([x]) => x === span.start);
-  state.anchor = state.caret;
-  renderText(
-    text,
-    state.sentences,
-    [...attributionMarks(), { ...span, cls: "r-sel" }],
-    state.task.sentence.id,
-  );
-  // Keep the native selection visible-free: the snapped selection is drawn instead.
-  sel.removeAllRanges();
-  renderSelectionInfo();
-}
-
-function moveCaret(delta, extend) {
-  const n = state.tokens.length;
-  if (!n) return;
-  if (extend && state.anchor === null) state.anchor = state.caret;
-  if (!extend) state.anchor = null;
-  state.caret = Math.min(n - 1, Math.max(0, state.caret + delta));
-  if (extend) {
-    const i = Math.min(state.anchor, state.caret);
-    const j = Math.max(state.anchor, state.caret);
-    state.selection = { start: state.tokens[i][0], end: state.tokens[j][1] };
-  } else {
-    state.selection = null;
-  }
-  renderTextOnly();
-}
-
 // ------------------------------------------------------------------------------ rendering
-
-function attributionMarks() {
-  const marks = tripleMarks(state.triples, state.focus);
-  for (const role of ROLES) {
-    if (state.draft[role]) marks.push({ ...state.draft[role], cls: `r-${role} r-draft` });
-  }
-  return marks;
-}
 
 function renderTextOnly() {
   const text = $("#lb-text");
   if (!text) return;
-  const marks = state.task.kind === "attribution" ? attributionMarks() : [];
-  if (state.selection) marks.push({ ...state.selection, cls: "r-sel" });
-  else if (state.task.kind === "attribution" && state.tokens[state.caret] && state.anchor !== null) {
-    const [a, b] = state.tokens[state.caret];
-    marks.push({ start: a, end: b, cls: "r-caret" });
-  }
-  renderText(text, state.sentences, marks, state.task.sentence.id);
-  renderSelectionInfo();
-}
-
-function renderSelectionInfo() {
-  const info = $("#lb-selinfo");
-  if (!info) return;
-  info.textContent = state.selection
-    ? `Selected: “${spanText(state.sentences, state.selection)}” — mark it as 1 source, 2 cue or 3 content.`
-    : "Select words with the mouse (or Shift+→), then mark them.";
+  renderText(text, state.sentences, state.widget.marks(), state.task.sentence.id);
+  state.widget.afterRender();
 }
 
 function setBusy(busy) {
@@ -401,57 +252,6 @@ function showEmpty() {
   renderMessage();
 }
 
-function labelButtons() {
-  const labels = state.task.schema.labels || [];
-  return el("div", { class: "lb-labels", role: "group", "aria-label": "Labels" },
-    labels.map((label, i) => el("button", {
-      type: "button",
-      class: "lb-label" + (state.label === label ? " selected" : ""),
-      "data-label": label,
-      "aria-pressed": state.label === label ? "true" : "false",
-      onclick: () => { state.label = label; saveDraft(); render(); },
-      ondblclick: () => { state.label = label; submit(); },
-    }, i < 9 ? el("kbd", {}, i + 1) : null, label.replaceAll("_", " "))),
-  );
-}
-
-function attributionPanel() {
-  const roleButtons = el("div", { class: "lb-roles" },
-    ROLES.map((role, i) => el("button", {
-      type: "button", class: `lb-btn lb-role-btn ${role}`, "data-role": role, onclick: () => markRole(role),
-    }, el("kbd", {}, i + 1), ` ${role}`)),
-    el("button", { type: "button", class: "lb-btn", "data-act": "add", onclick: addTriple,
-      disabled: !ROLES.every((r) => state.draft[r]) }, el("kbd", {}, "A"), " Add triple"),
-    el("span", { id: "lb-selinfo", class: "lb-muted lb-small" }),
-  );
-  const draftRows = el("div", { class: "lb-draft", "data-testid": "draft" },
-    ROLES.flatMap((role) => [
-      el("span", { class: `role ${role}` }, role),
-      el("span", {}, state.draft[role] ? `“${spanText(state.sentences, state.draft[role])}”` : el("span", { class: "lb-muted" }, "—")),
-      state.draft[role]
-        ? el("button", { type: "button", class: "lb-btn lb-btn-small", onclick: () => { state.draft[role] = null; saveDraft(); render(); } }, "clear")
-        : el("span"),
-    ]),
-  );
-  const rows = state.triples.map((t, i) => el("tr", { class: i === state.focus ? "focus" : "", "data-testid": "triple" },
-    el("td", {}, i + 1),
-    ...ROLES.map((role) => el("td", { class: role }, spanText(state.sentences, t[role]))),
-    el("td", {},
-      el("button", { type: "button", class: "lb-btn lb-btn-small", onclick: () => editTriple(i) }, "edit"),
-      el("button", { type: "button", class: "lb-btn lb-btn-small lb-btn-danger", onclick: () => deleteTriple(i) }, "delete")),
-  ));
-  const table = state.triples.length
-    ? el("table", { class: "lb-triples" },
-      el("thead", {}, el("tr", {}, el("th", {}, "#"), ...ROLES.map((r) => el("th", {}, r)), el("th", {}, ""))),
-      el("tbody", {}, rows))
-    : el("p", { class: "lb-muted" }, "No triples: submitting now records “no attribution in this sentence”.");
-  return el("div", {},
-    el("div", { class: "lb-legend" },
-      ROLES.map((r) => el("span", {}, el("i", { class: `lb-sw ${r}` }), r)),
-      el("span", {}, "overlapping roles combine: background, outline and underline")),
-    roleButtons, el("h3", {}, "Triple being built"), draftRows, el("h3", {}, `Triples (${state.triples.length})`), table);
-}
-
 function render() {
   const t = state.task;
   const main = $("#lb-main");
@@ -465,8 +265,8 @@ function render() {
   const target = t.target
     ? el("p", {}, "Stance toward ", el("span", { class: "lb-target", "data-testid": "target" }, t.target))
     : null;
-  const text = el("div", { id: "lb-text", class: "lb-text" + (t.kind === "attribution" ? " lb-attr" : ""), "data-testid": "text" });
-  const body = t.kind === "attribution" ? attributionPanel() : labelButtons();
+  const text = el("div", { id: "lb-text", class: "lb-text" + state.widget.textClass, "data-testid": "text" });
+  const body = state.widget.body();
   const actions = el("div", { class: "lb-actions" },
     el("button", { type: "button", class: "lb-btn lb-btn-primary", "data-act": "submit", onclick: submit },
       el("kbd", {}, "Enter"), state.editing ? " Save change" : " Submit & next"),
@@ -496,37 +296,15 @@ function onKey(e) {
   if (!state.task) return;
   if (key === "Enter") { e.preventDefault(); submit(); return; }
   if (key === "s" || key === "S") { e.preventDefault(); skip(); return; }
-  if (/^[1-9]$/.test(key)) {
-    e.preventDefault();
-    const i = Number(key) - 1;
-    if (state.task.kind === "attribution") {
-      if (i < ROLES.length) markRole(ROLES[i]);
-    } else {
-      const labels = state.task.schema.labels || [];
-      if (i < labels.length) { state.label = labels[i]; saveDraft(); render(); }
-    }
-    return;
-  }
-  if (state.task.kind !== "attribution") return;
-  if (key === "a" || key === "A") { e.preventDefault(); addTriple(); return; }
-  if (key === "ArrowRight" || key === "ArrowLeft") {
-    e.preventDefault();
-    moveCaret(key === "ArrowRight" ? 1 : -1, e.shiftKey);
-    return;
-  }
-  if (key === "Escape") {
-    e.preventDefault();
-    if (state.selection) { state.selection = null; state.anchor = null; }
-    else { state.draft = { source: null, cue: null, content: null }; saveDraft(); }
-    render();
-  }
+  state.widget.onKey(e);
 }
 
 root.addEventListener("mouseup", (e) => {
-  if (state.task && state.task.kind === "attribution" && e.target.closest("#lb-text")) {
-    selectionFromDom();
-  }
+  if (state.task) state.widget.onMouseUp(e);
 });
+
+// What widgets may use of the page.
+const ws = { state, $, render, renderTextOnly, flash, saveDraft, submit };
 document.addEventListener("keydown", onKey);
 
 if (config.projectId && config.kind) loadNext();
