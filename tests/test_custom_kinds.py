@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 import pytest
 from django.urls import reverse
 
-from labeling.jobs import compute_agreement
 from labeling.kinds import BUILTIN_NAMES, kind_spec
 from labeling.models import GoldLabel, LabelSchema, Project, Task
 from tests.api_helpers import client_for
@@ -45,14 +44,6 @@ TEXT = (
 )
 # What each of the three annotators answers on the five sentences (label indices).
 ANSWERS = [[3, 3, 2], [0, 1, 0], [2, 2, 3], [1, 1, 1], [0, 3, 1]]
-
-
-@pytest.fixture(autouse=True)
-def _jobs_inline(monkeypatch) -> None:
-    """Agreement jobs run in process whatever the mode."""
-    monkeypatch.setattr(
-        compute_agreement, "apply_async", lambda args, **kw: compute_agreement.apply(args=args)
-    )
 
 
 @pytest.fixture
@@ -180,13 +171,16 @@ def test_custom_kind_end_to_end(people, django_capture_on_commit_callbacks, clie
     gold = lead.put(f"/api/tasks/{top}/gold/", {"value": {"label": "likely"}}, format="json")
     assert gold.status_code == 200, gold.content
     for method in ("majority", "dawid_skene"):
-        aggregated = lead.post(
-            f"/api/projects/{project_id}/gold/aggregate/",
-            {"kind": "certainty", "method": method},
-            format="json",
-        )
-        assert aggregated.status_code == 200, aggregated.content
-        assert aggregated.json()["n_adjudicated"] == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            aggregated = lead.post(
+                f"/api/projects/{project_id}/gold/aggregate/",
+                {"kind": "certainty", "method": method},
+                format="json",
+            )
+        assert aggregated.status_code == 202, aggregated.content
+        job = lead.get(f"/api/gold-jobs/{aggregated.json()['id']}/").json()
+        assert job["status"] == "done", job
+        assert job["result"]["n_adjudicated"] == 1
     golds = dict(
         GoldLabel.objects.filter(task__kind="certainty").values_list("task__position", "value")
     )
