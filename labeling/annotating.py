@@ -86,8 +86,25 @@ def _lead_time(value: Any) -> int | None:
     return value
 
 
+def _from_suggestion(task: Task, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("must be true or false", field="from_suggestion")
+    if value and not kind_spec(task.kind).suggests:
+        raise InvalidInput(
+            f"{task.kind} tasks come without suggestions: only attribution tasks have them",
+            field="from_suggestion",
+        )
+    return value
+
+
 def submit_annotation(
-    *, user: Any, task: Task, value: Any, lead_time_ms: Any = None, labels: list | None = None
+    *,
+    user: Any,
+    task: Task,
+    value: Any,
+    lead_time_ms: Any = None,
+    labels: list | None = None,
+    from_suggestion: Any = False,
 ) -> SubmitResult:
     """Store the annotator's value for ``task``: a first submission or an edit.
 
@@ -96,8 +113,9 @@ def submit_annotation(
     cannot be annotated. An edit copies the previous value into ``AnnotationRevision``
     and bumps ``revision``. Without ``lead_time_ms`` the time since the lease began is
     recorded for a first submission. ``labels``: the schema's labels if already read.
+    ``from_suggestion``: the value started from a suggestion of the task (attribution).
     """
-    result = _submit(user, task, value, lead_time_ms, labels)
+    result = _submit(user, task, value, lead_time_ms, labels, from_suggestion)
     if not result.created:
         return result
     control_pk = getattr(task, "control_pk", _UNKNOWN)
@@ -116,13 +134,19 @@ _UNKNOWN: Any = object()
 
 
 def _submit(
-    user: Any, task: Task, value: Any, lead_time_ms: Any, labels: list | None
+    user: Any,
+    task: Task,
+    value: Any,
+    lead_time_ms: Any,
+    labels: list | None,
+    from_suggestion: Any,
 ) -> SubmitResult:
     lead_time = _lead_time(lead_time_ms)
+    suggested = _from_suggestion(task, from_suggestion)
     clean = validate_annotation_value(task, value, labels=labels)
     now = timezone.now()
     if connection.vendor == "postgresql":
-        annotation = _submit_in_one_statement(user, task, clean, lead_time, now)
+        annotation = _submit_in_one_statement(user, task, clean, lead_time, now, suggested)
         if annotation is not None:
             return SubmitResult(annotation, created=True)
     with transaction.atomic():
@@ -139,7 +163,8 @@ def _submit(
             )
             if existing is not None:
                 _published(task, user, created=False)
-                return SubmitResult(_edit(existing, clean, lead_time, now), created=False)
+                edited = _edit(existing, clean, lead_time, now, suggested)
+                return SubmitResult(edited, created=False)
             assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
             _retake_for_submit(assignment, task, now)
         if lead_time is None:
@@ -153,7 +178,11 @@ def _submit(
             cur.execute(_COUNT_SQL, [task.pk])
             completed = bool(cur.fetchone()[0])
         annotation = Annotation.objects.create(
-            task_id=task.pk, annotator_id=user.pk, value=clean, lead_time_ms=max(lead_time, 0)
+            task_id=task.pk,
+            annotator_id=user.pk,
+            value=clean,
+            lead_time_ms=max(lead_time, 0),
+            from_suggestion=suggested,
         )
         _published(task, user, created=True, completed=completed)
     return SubmitResult(annotation, created=True)
@@ -190,11 +219,12 @@ WITH claimed AS (
     WHERE id = %(task)s AND EXISTS (SELECT 1 FROM claimed)
     RETURNING n_submitted >= overlap AS completed
 )
-INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, revision, created_at, updated_at)
+INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, from_suggestion, revision,
+                  created_at, updated_at)
 SELECT %(task)s, %(user)s, %(value)s::jsonb,
        COALESCE(%(lead_time)s::integer, LEAST(GREATEST(
            trunc(extract(epoch FROM %(now)s - claimed.leased_at) * 1000), 0), %(max)s)::integer),
-       1, %(now)s, %(now)s
+       %(suggested)s, 1, %(now)s, %(now)s
 FROM claimed
 RETURNING id, lead_time_ms, (SELECT completed FROM counted)
 """  # noqa: S608  # only table names and enum values are interpolated
@@ -205,7 +235,7 @@ _COUNT_SQL = (
 
 
 def _submit_in_one_statement(
-    user: Any, task: Task, value: dict, lead_time: int | None, now: Any
+    user: Any, task: Task, value: dict, lead_time: int | None, now: Any, suggested: bool
 ) -> Annotation | None:
     """PostgreSQL: a first submission on an active lease in one statement; None otherwise."""
     params = {
@@ -215,6 +245,7 @@ def _submit_in_one_statement(
         "lead_time": lead_time,
         "now": now,
         "max": MAX_LEAD_TIME_MS,
+        "suggested": suggested,
     }
     # Inside a caller's transaction a failing statement must not abort it: savepoint.
     savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -226,8 +257,8 @@ def _submit_in_one_statement(
     _published(task, user, created=True, completed=bool(row[2]))
     annotation = Annotation.from_db(
         connection.alias,
-        ["id", "task_id", "annotator_id", "value", "lead_time_ms", "revision"],
-        [row[0], task.pk, user.pk, None, row[1], 1],
+        ["id", "task_id", "annotator_id", "value", "lead_time_ms", "from_suggestion", "revision"],
+        [row[0], task.pk, user.pk, None, row[1], suggested, 1],
     )
     annotation.value = value
     annotation.created_at = annotation.updated_at = now
@@ -254,18 +285,24 @@ def _retake_for_submit(assignment: Assignment | None, task: Task, now: Any) -> N
     )
 
 
-def _edit(annotation: Annotation, value: dict, lead_time: int | None, now: Any) -> Annotation:
+def _edit(
+    annotation: Annotation, value: dict, lead_time: int | None, now: Any, suggested: bool
+) -> Annotation:
     """Keep the current value as a revision and store the new one."""
     AnnotationRevision.objects.create(
         annotation=annotation,
         revision=annotation.revision,
         value=annotation.value,
         lead_time_ms=annotation.lead_time_ms,
+        from_suggestion=annotation.from_suggestion,
         created_at=annotation.updated_at,
     )
     annotation.value = value
     annotation.revision += 1
+    annotation.from_suggestion = suggested
     if lead_time is not None:
         annotation.lead_time_ms = lead_time
-    annotation.save(update_fields=["value", "revision", "lead_time_ms", "updated_at"])
+    annotation.save(
+        update_fields=["value", "revision", "lead_time_ms", "from_suggestion", "updated_at"]
+    )
     return annotation

@@ -290,6 +290,9 @@ class Annotation(models.Model):
     )
     value = models.JSONField()
     lead_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    from_suggestion = models.BooleanField(
+        default=False, help_text="The annotator started this value from a suggestion."
+    )
     revision = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -317,6 +320,7 @@ class AnnotationRevision(models.Model):
     revision = models.PositiveIntegerField()
     value = models.JSONField()
     lead_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    from_suggestion = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     class Meta:

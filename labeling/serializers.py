@@ -34,6 +34,7 @@ from labeling.models import (
 )
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 from labeling.sentence_window import sentence_window
+from labeling.suggestions import task_suggestions
 
 KIND_HELP = (
     "Task kind: a built-in kind (" + ", ".join(BUILTIN_NAMES) + ") or one of the project's "
@@ -326,7 +327,28 @@ class OwnAnnotationSerializer(serializers.Serializer):
     value = KindValueField(help_text=VALUE_HELP)
     revision = serializers.IntegerField()
     lead_time_ms = serializers.IntegerField(allow_null=True)
+    from_suggestion = serializers.BooleanField()
     updated_at = serializers.DateTimeField()
+
+
+class SuggestionSpanSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text=START_HELP)
+    end = serializers.IntegerField(help_text=END_HELP)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """A suggested attribution triple: accept it as is (``from_suggestion``) or edit it."""
+
+    source = SuggestionSpanSerializer()
+    cue = SuggestionSpanSerializer()
+    content = SuggestionSpanSerializer()
+    confidence = serializers.FloatField(
+        help_text="The rule's prior confidence in [0, 1] (not a calibrated probability)."
+    )
+    rule = serializers.CharField(
+        help_text="The rule that found it, e.g. quote-before-cue, cue-that, according-to; "
+        "+pronoun when the source replaces a pronoun (he, she, it, they) by an earlier source."
+    )
 
 
 class TaskPayloadSerializer(serializers.Serializer):
@@ -344,6 +366,12 @@ class TaskPayloadSerializer(serializers.Serializer):
     guidelines = serializers.CharField()
     lease = LeaseSerializer(allow_null=True)
     annotation = OwnAnnotationSerializer(allow_null=True)
+    suggestions = SuggestionSerializer(
+        many=True,
+        help_text="Attribution tasks: triples suggested by rules (reporting verbs, quotation "
+        "marks, the speaker's noun phrase), most confident first, in document offsets like "
+        "the value; empty for other kinds and when no rule fires.",
+    )
 
 
 def _sentence(row: Sentence) -> dict[str, Any]:
@@ -385,17 +413,18 @@ def task_payload(
         assignment = Assignment.objects.filter(task_id=task_id, annotator_id=user.pk).first()
     own = (
         Annotation.objects.filter(task_id=task_id, annotator_id=user.pk)
-        .values("id", "value", "revision", "lead_time_ms", "updated_at")
+        .values("id", "value", "revision", "lead_time_ms", "from_suggestion", "updated_at")
         .first()
         if own_annotation
         else None
     )
+    sentence = next(s for s in window if s["position"] == position)
     return {
         "id": task_id,
         "project": project.pk,
         "kind": kind,
         "target": target,
-        "sentence": next(s for s in window if s["position"] == position),
+        "sentence": sentence,
         "previous": [s for s in window if s["position"] < position],
         "next": [s for s in window if s["position"] > position],
         "document": {"id": document_id, "title": title},
@@ -414,6 +443,7 @@ def task_payload(
             else None
         ),
         "annotation": own,
+        "suggestions": task_suggestions(kind, document_id, sentence),
     }
 
 
@@ -431,6 +461,13 @@ class AnnotationWriteSerializer(serializers.Serializer):
     value = KindValueField(help_text=VALUE_HELP)
     lead_time_ms = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=24 * 60 * 60 * 1000
+    )
+    from_suggestion = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True when the value started from one of the task's suggestions (accepted "
+        "as is or edited); attribution tasks only. Stored with the annotation so agreement "
+        "and exports can be split by it.",
     )
     offset_unit = offset_unit_field()
 
@@ -460,6 +497,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "username",
             "value",
             "lead_time_ms",
+            "from_suggestion",
             "revision",
             "created_at",
             "updated_at",
@@ -482,6 +520,7 @@ def annotation_body(annotation: Annotation, task: Task, user: Any) -> dict[str, 
         "username": user.get_username(),
         "value": annotation.value,
         "lead_time_ms": annotation.lead_time_ms,
+        "from_suggestion": annotation.from_suggestion,
         "revision": annotation.revision,
         "created_at": annotation.created_at,
         "updated_at": annotation.updated_at,
@@ -491,7 +530,7 @@ def annotation_body(annotation: Annotation, task: Task, user: Any) -> dict[str, 
 class AnnotationRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = AnnotationRevision
-        fields = ["revision", "value", "lead_time_ms", "created_at"]
+        fields = ["revision", "value", "lead_time_ms", "from_suggestion", "created_at"]
         extra_kwargs = {"value": {"help_text": VALUE_HELP}}
 
 

@@ -386,6 +386,7 @@ class AnnotationView(APIView):
             value=offsets.into(data.validated_data["value"], task.document_id),
             lead_time_ms=data.validated_data.get("lead_time_ms"),
             labels=labels,
+            from_suggestion=data.validated_data["from_suggestion"],
         )
         body = s.annotation_body(result.annotation, task, request.user)
         if result.control_answer is not None and result.control_answer.qualification:

@@ -99,6 +99,7 @@ def make_record(i: int) -> dict:
                 "annotator": name,
                 "value": value,
                 "lead_time_ms": None if name == "zoë" else 1000 + i,
+                "from_suggestion": kind == "attribution" and name == "alice",
                 "updated_at": f"2026-11-{(i % 28) + 1:02d}T12:00:00+00:00",
             }
             for name in ("alice", "zoë")
@@ -451,7 +452,7 @@ def small_records(n: int):
             "split": "train",
             "annotations": [
                 {"annotator": "a", "value": {"label": "verifiable"}, "lead_time_ms": 900,
-                 "updated_at": "2026-11-24T20:00:00+00:00"},
+                 "from_suggestion": False, "updated_at": "2026-11-24T20:00:00+00:00"},
             ],
             "gold": {"label": "verifiable"},
             "gold_method": "majority",

@@ -39,7 +39,9 @@ FIELD_DOCS: dict[str, str] = {
     "kind": "task kind (built-in or a project's custom question; see Labels)",
     "target": "the task's target, for kinds with one task per target (empty otherwise)",
     "split": "train/dev/test split, assigned per document",
-    "annotations": "every annotation: `annotator`, `value`, `lead_time_ms`, `updated_at`",
+    "annotations": "every annotation: `annotator`, `value`, `lead_time_ms`, "
+    "`from_suggestion` (the annotator started from a suggested triple: compare agreement "
+    "with and without it, suggestions can bias), `updated_at`",
     "gold": "the accepted value, null if none",
     "gold_method": "how the gold value was decided: `adjudicated`, `majority`, `dawid_skene`",
     "gold_confidence": "confidence of an aggregated gold value (0-1)",

@@ -140,7 +140,14 @@ TASK_FIELDS = (
     "gold__method",
     "gold__confidence",
 )
-ANNOTATION_FIELDS = ("task_id", "annotator_id", "value_text", "lead_time_ms", "updated")
+ANNOTATION_FIELDS = (
+    "task_id",
+    "annotator_id",
+    "value_text",
+    "lead_time_ms",
+    "from_suggestion",
+    "updated",
+)
 # Decoded values and item agreements are memoised by their stored text: labels repeat
 # endlessly and a task's annotators often give the same spans. Each memo is emptied when
 # full, so memory stays bounded whatever the export's size.
@@ -284,7 +291,7 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
         values = []
         raws = []
         while pending is not None and pending[0] == task_id:
-            _, user_id, raw, lead_time_ms, updated_at = pending
+            _, user_id, raw, lead_time_ms, from_suggestion, updated_at = pending
             value = decoded.get(raw)
             if value is None:
                 value = _loads(raw)
@@ -298,6 +305,7 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
                     "annotator": annotator_names.get(user_id) or annotator_name(user_id),
                     "value": value,
                     "lead_time_ms": lead_time_ms,
+                    "from_suggestion": from_suggestion,
                     "updated_at": updated_at
                     if updated_at.__class__ is str
                     else iso_timestamp(updated_at),

@@ -156,6 +156,7 @@ def parquet_schema(value_type: pa.DataType | None = None) -> pa.Schema:
             pa.field("annotator", pa.string()),
             pa.field("value", value),
             pa.field("lead_time_ms", pa.int64()),
+            pa.field("from_suggestion", pa.bool_()),  # started from a suggested triple
             pa.field("updated_at", pa.string()),  # ISO 8601 with offset, as in JSONL
         ]
     )
@@ -399,6 +400,7 @@ def _parquet_columns(batch: Sequence[Mapping[str, Any]], schema: pa.Schema) -> l
                     else a.get("value")
                 ),
                 "lead_time_ms": a.get("lead_time_ms"),
+                "from_suggestion": a.get("from_suggestion"),
                 "updated_at": _updated_at(a.get("updated_at")),
             }
             for a in annotations
@@ -420,7 +422,7 @@ def write_parquet(
     """Parquet with :func:`parquet_schema` of ``value_type``, one row group per ``batch_size``.
 
     Nested fields: ``annotations`` is ``list<struct<annotator, value, lead_time_ms,
-    updated_at>>``; ``value`` and ``gold`` have ``value_type`` (a struct, e.g.
+    from_suggestion, updated_at>>``; ``value`` and ``gold`` have ``value_type`` (a struct, e.g.
     ``struct<label: string>``, so pyarrow, pandas and ``datasets`` read the same nested
     shapes as from the JSONL export) or, when it is None, are JSON strings; ``tokens``
     is ``list<list<int64>>`` and ``bio`` ``struct<source, cue, content: list<string>>``.

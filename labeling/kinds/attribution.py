@@ -42,6 +42,7 @@ from labeling.kinds.base import (
     sub_progress,
 )
 from labeling.kinds.single_label import label_data
+from labeling.suggesting import suggest_attributions
 from labeling.tokenization import ROLES, tokenize
 
 NAME = "attribution"
@@ -176,6 +177,7 @@ class AttributionKind(KindSpec):
     export_fields = ("tokens", "bio")
     needs_bounds = True
     value_component = "AttributionValue"
+    suggests = True
     value_doc = (
         '`{"attributions": [{"source": {"start", "end"}, "cue": {...}, "content": {...}}]}`, '
         "offsets in document coordinates; an empty list means no attribution"
@@ -189,6 +191,13 @@ class AttributionKind(KindSpec):
         "tokens": "token offsets `[start, end]` of the sentence in document coordinates",
         "bio": "the gold triples as BIO tags per token for `source`, `cue` and `content`",
     }
+
+    def suggest(
+        self, text: str, sentence: tuple[int, int], earlier: Sequence[tuple[int, int]]
+    ) -> list[dict[str, Any]]:
+        """Triples from the rules of ``labeling.suggesting``, with confidence and rule."""
+        found = suggest_attributions(text, sentence, earlier)
+        return [s.as_dict() for s in sorted(found, key=lambda s: -s.confidence)]
 
     def parse_schema(self, data: Mapping[str, Any], prefix: str) -> SchemaSpec:
         """No labels, level or targets: the roles are fixed."""

@@ -216,6 +216,8 @@ class KindSpec:
     needs_bounds: bool = False
     #: The OpenAPI component name of this kind's ``value``.
     value_component: str = ""
+    #: Whether tasks of this kind come with suggested answers (``suggest``).
+    suggests: bool = False
 
     # --- schema and values (pure) -------------------------------------------------------
 
@@ -246,6 +248,14 @@ class KindSpec:
     def label_set(self, schema: SchemaLike) -> list[str]:
         """The categories a dataset card lists for this kind."""
         return list(schema.labels or [])
+
+    def suggest(
+        self, text: str, sentence: tuple[int, int], earlier: Sequence[tuple[int, int]]
+    ) -> list[dict[str, Any]]:
+        """Suggested parts of a value for the sentence ``text[sentence[0]:sentence[1]]``,
+        most confident first, in code points of ``text``; ``earlier``: the spans of the
+        sentences before it. Pure and fast: it runs when a task is handed out."""
+        return []
 
     # --- texts for the dataset card -----------------------------------------------------
 

@@ -2,4 +2,7 @@
 
 from labeling.suggesting.attribution import Suggestion, suggest_attributions
 
-__all__ = ["Suggestion", "suggest_attributions"]
+#: Bump when the rules change: cached suggestions of older rules are then ignored.
+SUGGESTER_VERSION = 1
+
+__all__ = ["SUGGESTER_VERSION", "Suggestion", "suggest_attributions"]

@@ -593,7 +593,7 @@ def _headline(s: _Sentence) -> _Raw | None:
     return _Raw((head[0].start, head[-1].end), (colon.start, colon.end), content, "headline-colon")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)  # keys hold the text: keep the number small
 def _analyse(text: str, start: int, end: int) -> tuple[_Raw, ...]:
     """Triples of one sentence, pronoun sources not yet resolved."""
     s = _Sentence(text, start, end)
