@@ -314,6 +314,7 @@ class AttributionKind(KindSpec):
                 ["⇧ →", "select words with the keyboard"],
                 ["1 2 3", "mark as " + " · ".join(ROLES)],
                 ["A", "add the triple"],
+                ["Y", "accept the next suggested triple"],
                 ["Esc", "clear selection, then the triple"],
             ],
             "per_label_text": "role (token level)",

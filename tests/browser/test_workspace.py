@@ -277,3 +277,40 @@ def test_annotator_answers_a_custom_kind_with_number_keys(new_page, shot, make_u
     value = Annotation.objects.get(task_id=task_id, annotator=annotator).value
     assert value == {"label": "four"}
     assert Task.objects.get(pk=task_id).kind == "n_people"
+
+
+def test_annotator_accepts_a_suggested_triple_with_one_key(new_page, shot, project) -> None:
+    page = new_page()
+    log_in(page, "ann2")
+    page.goto(f"/admin/labeling/annotate/?project={project.pk}&kind=attribution")
+    page.wait_for_selector("[data-testid=suggestion]")
+    task_id = current_task_id(page)
+    suggestion = page.locator("[data-testid=suggestion]").first.inner_text()
+    assert "“the minister”" in suggestion
+    assert "“We will not back down”" in suggestion
+    shot(page, "05_workspace_suggestions")
+    # Two keys: Y accepts the suggestion, Enter submits it.
+    page.keyboard.press("y")
+    page.wait_for_selector("[data-testid=triple]")
+    page.wait_for_selector("[data-testid=suggestion].accepted")
+    page.keyboard.press("y")  # nothing left to accept: no duplicate triple
+    page.wait_for_selector("text=already among your triples")
+    assert page.locator("[data-testid=triple]").count() == 1
+    page.keyboard.press("Enter")
+    wait_for_other_task(page, task_id)
+    annotation = Annotation.objects.get(task_id=task_id, annotator__username="ann2")
+    assert annotation.from_suggestion is True
+    text = Sentence.objects.get(tasks__id=task_id).document.text
+    (triple,) = annotation.value["attributions"]
+    assert [text[triple[r]["start"] : triple[r]["end"]] for r in ("source", "cue", "content")] == [
+        "the minister",
+        "said",
+        "We will not back down",
+    ]
+    # Going back shows the answer as started from a suggestion and keeps the flag on save.
+    page.keyboard.press("z")
+    page.wait_for_selector("[data-testid=editing]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Your change was saved.")
+    annotation.refresh_from_db()
+    assert (annotation.revision, annotation.from_suggestion) == (2, True)

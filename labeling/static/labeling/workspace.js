@@ -127,7 +127,11 @@ async function submit() {
     return;
   }
   const task = state.task;
-  const body = { value: state.widget.value(), lead_time_ms: Math.round(performance.now() - state.startedAt) };
+  const body = {
+    value: state.widget.value(),
+    lead_time_ms: Math.round(performance.now() - state.startedAt),
+    ...(state.widget.extras ? state.widget.extras() : {}), // e.g. from_suggestion
+  };
   setBusy(true);
   try {
     await api("PUT", `${API}tasks/${task.id}/annotation/?${UNIT}`, body);

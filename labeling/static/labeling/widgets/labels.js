@@ -15,6 +15,7 @@ export function create(ws) {
     },
     draft: () => ({ label }),
     value: () => ({ label }),
+    extras: () => ({}), // more fields of the PUT body (triples: from_suggestion)
     problem: () => (label ? null : "Pick a label first (press its number)."),
     marks: () => [],
     body() {

@@ -1,8 +1,9 @@
 // Workspace widget of attribution: mark source, cue and content spans of triples.
 //
-// Keys: 1 source, 2 cue, 3 content for the selected words, A adds the triple, Esc clears
-// the selection (then the triple being built), ←/→ move the word cursor and Shift+←/→
-// select words with the keyboard. Offsets are document-level UTF-16 code units.
+// Keys: 1 source, 2 cue, 3 content for the selected words, A adds the triple, Y accepts the
+// next suggested triple (task.suggestions), Esc clears the selection (then the triple
+// being built), ←/→ move the word cursor and Shift+←/→ select words with the keyboard.
+// Offsets are document-level UTF-16 code units.
 
 import { el } from "../api.js";
 import { ROLES, pointOffset, renderText, snap, spanText, tokenize, tripleMarks } from "../spans.js";
@@ -18,6 +19,7 @@ export function create(ws) {
   let caret = 0; // index into tokens for keyboard selection
   let anchor = null;
   let tokens = [];
+  let fromSuggestion = false; // the value started from a suggested triple (sent with the PUT)
 
   const partial = () => ROLES.some((r) => draft[r]);
   const complete = () => ROLES.every((r) => draft[r]);
@@ -53,6 +55,49 @@ export function create(ws) {
     if (complete()) addTriple();
     ws.saveDraft();
     ws.render();
+  }
+
+  const sameTriple = (a, b) =>
+    ROLES.every((r) => a[r] && b[r] && a[r].start === b[r].start && a[r].end === b[r].end);
+  const accepted = (suggestion) => triples.some((t) => sameTriple(t, suggestion));
+
+  // Add suggestion `i` (default: the first one not among the triples yet) as a triple.
+  function acceptSuggestion(i) {
+    const list = s.task.suggestions || [];
+    if (!list.length) {
+      ws.flash("error", "There are no suggestions for this sentence.");
+      return;
+    }
+    const index = i === undefined ? list.findIndex((x) => !accepted(x)) : i;
+    if (index < 0 || accepted(list[index])) {
+      ws.flash("info", "That suggestion is already among your triples.");
+      return;
+    }
+    const { source, cue, content } = list[index];
+    triples.push({ source: { ...source }, cue: { ...cue }, content: { ...content } });
+    fromSuggestion = true;
+    focus = triples.length - 1;
+    ws.saveDraft();
+    ws.render();
+    ws.flash("ok", `Suggestion ${index + 1} added: edit or delete it below; Enter submits.`);
+  }
+
+  function suggestionList() {
+    const list = s.task.suggestions || [];
+    if (!list.length) return null;
+    return el("div", { class: "lb-suggestions", "data-testid": "suggestions" },
+      el("h3", {}, `Suggestions (${list.length}) `,
+        el("span", { class: "lb-muted lb-small" }, "found by rules; Y accepts the next one")),
+      el("ol", {}, list.map((x, i) => {
+        const done = accepted(x);
+        return el("li", { class: done ? "accepted" : "", "data-testid": "suggestion" },
+          ...ROLES.map((role) => el("span", { class: `role ${role}` }, `${role}: “${spanText(s.sentences, x[role])}” `)),
+          el("span", { class: "lb-muted lb-small" }, x.rule), " ",
+          done
+            ? el("span", { class: "lb-chip" }, "accepted")
+            : el("button", { type: "button", class: "lb-btn lb-btn-small", "data-act": "accept", onclick: () => acceptSuggestion(i) },
+              el("kbd", {}, "Y"), " accept"));
+      })));
   }
 
   function editTriple(i) {
@@ -124,14 +169,17 @@ export function create(ws) {
       focus = -1;
       selection = null;
       anchor = null;
+      fromSuggestion = Boolean(s.task.annotation && s.task.annotation.from_suggestion);
       if (saved) {
         if (saved.triples) triples = saved.triples;
         if (saved.draft) draft = saved.draft;
+        if (saved.fromSuggestion) fromSuggestion = true;
       }
       tokens = tokenize(s.sentences);
       caret = Math.max(0, tokens.findIndex(([a]) => a >= s.task.sentence.start));
     },
-    draft: () => ({ triples, draft }),
+    draft: () => ({ triples, draft, fromSuggestion }),
+    extras: () => ({ from_suggestion: fromSuggestion }),
     value: () => ({ attributions: triples.map((t) => ({ source: t.source, cue: t.cue, content: t.content })) }),
     problem() {
       if (!partial()) return null;
@@ -188,7 +236,7 @@ export function create(ws) {
         el("div", { class: "lb-legend" },
           ROLES.map((r) => el("span", {}, el("i", { class: `lb-sw ${r}` }), r)),
           el("span", {}, "overlapping roles combine: background, outline and underline")),
-        roleButtons, el("h3", {}, "Triple being built"), draftRows, el("h3", {}, `Triples (${triples.length})`), table);
+        suggestionList(), roleButtons, el("h3", {}, "Triple being built"), draftRows, el("h3", {}, `Triples (${triples.length})`), table);
     },
     onKey(e) {
       const key = e.key;
@@ -199,6 +247,7 @@ export function create(ws) {
         return true;
       }
       if (key === "a" || key === "A") { e.preventDefault(); addTriple(); return true; }
+      if (key === "y" || key === "Y") { e.preventDefault(); acceptSuggestion(); return true; }
       if (key === "ArrowRight" || key === "ArrowLeft") {
         e.preventDefault();
         moveCaret(key === "ArrowRight" ? 1 : -1, e.shiftKey);
