@@ -11,7 +11,10 @@ exact matching (same offsets) and overlap matching (sharing a character, one-to-
 micro-averaged over sentences. Spans repeated in one sentence's triples count once per
 role, as in the agreement metrics. Then the median time to suggest for one sentence,
 cold (caches cleared before each run) and warm (second call), with the ratio to
-``split_sentences`` over the same sentence as a reference measured in the same run.
+``split_sentences`` over the same sentence as a reference measured in the same run; and
+the same on a ~1,000,000-character document (the demo document repeated, the limit of
+one document) for its last sentences, where every earlier sentence is passed in: the
+time per sentence should not grow with the document.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.attribution_gold import DEMO_GOLD_FILE, GOLD_FILE, load  # noqa: E402
+from bench.attribution_gold import DEMO_GOLD_FILE, DEMO_TEXT_FILE, GOLD_FILE, load  # noqa: E402
 from labeling.agreement.attribution import matched_spans, overlaps, role_spans  # noqa: E402
-from labeling.segmentation import split_sentences  # noqa: E402
+from labeling.segmentation import MAX_DOCUMENT_CHARS, split_sentences  # noqa: E402
 from labeling.suggesting import attribution as suggester  # noqa: E402
 from labeling.tokenization import ROLES  # noqa: E402
 
@@ -160,6 +163,31 @@ def timing(records: list[dict[str, Any]], runs: int) -> None:
         )
 
 
+def timing_large(runs: int) -> None:
+    """Per-sentence time at the end of a document of ``MAX_DOCUMENT_CHARS`` characters."""
+    demo = DEMO_TEXT_FILE.read_text(encoding="utf-8")
+    text = "\n".join([demo] * (MAX_DOCUMENT_CHARS // (len(demo) + 1)))
+    spans = split_sentences(text)
+    last = spans[-50:]
+    times, reference = [], []
+    for _ in range(runs):
+        for span in last:
+            suggester._analyse.cache_clear()
+            suggester._paragraph_quotes.cache_clear()
+            t0 = time.perf_counter_ns()
+            suggester.suggest_attributions(text, span, spans)
+            t1 = time.perf_counter_ns()
+            split_sentences(text[span[0] : span[1]])
+            t2 = time.perf_counter_ns()
+            times.append(t1 - t0)
+            reference.append(t2 - t1)
+    med, ref = statistics.median(times), statistics.median(reference)
+    print(
+        f"  {len(text):,}-char document ({len(spans):,} sentences), last 50, cold: "
+        f"median {med / 1e3:8.1f} µs  {med / ref:6.1f}x split_sentences of the sentence"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -183,6 +211,7 @@ def main() -> int:
             for line in errors:
                 print("  " + line.replace("\n", "\n  "))
     timing([*sets[0][1], *gold], args.runs)
+    timing_large(max(1, args.runs // 3))
     return 0
 
 

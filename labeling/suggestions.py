@@ -17,9 +17,10 @@ from django.db import connection
 from labeling.kinds import kind_spec
 from labeling.models import Document, Sentence
 from labeling.suggesting import SUGGESTER_VERSION
+from labeling.suggesting.attribution import LOOKBACK
 
-#: Sentences before the task's one read for pronoun resolution (the suggester looks at 8).
-EARLIER_SENTENCES = 8
+#: Sentences before the task's one read for pronoun resolution.
+EARLIER_SENTENCES = LOOKBACK
 #: Characters of text read on either side of the sentence (quotations, paragraph bounds).
 CONTEXT_CHARS = 20_000
 CACHE_SECONDS = 24 * 60 * 60

@@ -254,3 +254,12 @@ def test_lexicon_inflections_and_noun_like_forms():
     text = "The claims were false. The ministry claims that the claims were false."
     found = suggest(text, 1)
     assert [texts(text, s)[1] for s in found] == ["claims"]
+
+
+def test_paragraph_bounds_stop_at_every_line_break_and_within_reach():
+    text = "ab\ncd\u2028ef gh\rij\n"
+    assert paragraph_bounds(text, 6, 8) == (6, 11)  # between U+2028 and \r
+    assert paragraph_bounds(text, 0, 2) == (0, 2)
+    assert paragraph_bounds(text, 12, 14) == (12, 14)
+    long_line = "x" * 30_000 + " hello " + "y" * 30_000
+    assert paragraph_bounds(long_line, 30_001, 30_006, reach=20_000) == (10_001, 50_006)

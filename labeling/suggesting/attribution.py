@@ -109,6 +109,8 @@ CONFIDENCE: dict[str, float] = {
     "headline-colon": 0.4,
 }
 PRONOUN_FACTOR = 0.9
+#: Earlier sentences searched for a pronoun's antecedent.
+LOOKBACK = 8
 UNRESOLVED_FACTOR = 0.6
 
 
@@ -652,7 +654,7 @@ def _resolve(
             and _kind(text, other.source) in fits
         ):
             return other.source
-    for j in range(index - 1, max(-1, index - 9), -1):
+    for j in range(index - 1, max(-1, index - 1 - LOOKBACK), -1):
         start, end = sentences[j]
         for other in reversed(_analyse(text, start, end)):
             if other.pronoun:
@@ -681,14 +683,16 @@ def suggest_attributions(
 ) -> list[Suggestion]:
     """Suggested triples for the sentence ``text[sentence[0]:sentence[1]]``.
 
-    ``sentences`` are the document's sentence spans in order (the task's own may be among
-    them); the earlier ones serve to resolve pronoun sources. Offsets in and out are
+    ``sentences`` are the document's sentence spans, sorted and not overlapping (the
+    task's own may be among them); the ``LOOKBACK`` before it serve to resolve pronoun
+    sources. Offsets in and out are
     code point indices into ``text``. Results come in cue order.
     """
     start, end = sentence
     if not (0 <= start < end <= len(text)):
         raise ValueError(f"sentence span {sentence!r} is not inside the text")
-    ordered = sorted(span for span in sentences if span[1] <= start)
+    before = bisect_left(sentences, (start,))  # spans starting before the sentence
+    ordered = [span for span in sentences[max(0, before - LOOKBACK) : before] if span[1] <= start]
     found = _analyse(text, start, end)
     out = []
     for k, raw in enumerate(found):

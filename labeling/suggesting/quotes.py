@@ -24,6 +24,7 @@ PAIRS: dict[str, str] = {
 CLOSERS: frozenset[str] = frozenset('”“»›」』’"')
 OPENERS: frozenset[str] = frozenset(PAIRS)
 LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_OTHER_BREAK_RE = re.compile("[" + LINE_BREAKS.replace("\n", "") + "]")
 _MARK_RE = re.compile("[" + re.escape("".join(OPENERS | CLOSERS)) + "]")
 # Straight and single quotes open only after one of these (or at the start).
 _BEFORE_OPENING = frozenset(" \t([{—–-/" + "".join(PAIRS) + LINE_BREAKS)
@@ -63,13 +64,19 @@ def _closes(text: str, i: int, opener: str) -> bool:
 
 
 def paragraph_bounds(text: str, start: int, end: int, reach: int = 20_000) -> tuple[int, int]:
-    """The line around ``[start, end)``, looking at most ``reach`` characters either way."""
+    """The line around ``[start, end)``, looking at most ``reach`` characters either way.
+
+    ``\n`` is found first (C speed); the rarer breaks are then looked for only between
+    it and the sentence, so the cost follows the line's length, not ``reach``.
+    """
     lo_limit, hi_limit = max(0, start - reach), min(len(text), end + reach)
-    lo = max(text.rfind(ch, lo_limit, start) for ch in LINE_BREAKS) + 1
-    lo = max(lo, lo_limit)
-    his = [text.find(ch, end, hi_limit) for ch in LINE_BREAKS]
-    hi = min((h for h in his if h != -1), default=hi_limit)
-    return lo, hi
+    lo = text.rfind("\n", lo_limit, start) + 1 or lo_limit
+    for match in _OTHER_BREAK_RE.finditer(text, lo, start):
+        lo = match.end()
+    hi = text.find("\n", end, hi_limit)
+    hi = hi_limit if hi == -1 else hi
+    other = _OTHER_BREAK_RE.search(text, end, hi)
+    return lo, other.start() if other else hi
 
 
 def find_quotes(text: str, lo: int, hi: int) -> list[Quote]:
