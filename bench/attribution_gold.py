@@ -420,6 +420,10 @@ DOCUMENTS: list[dict[str, Any]] = [
 
 # Written after the rules of ``labeling.suggesting`` were fixed on ``DOCUMENTS`` (the
 # development set), to estimate how the suggester does on sentences it was not tuned on.
+# Its first run gave triple P/R/F1 0.917/0.759/0.830 (exact) and 0.958/0.793/0.868
+# (overlap). Its misses then led to four general fixes (abbreviations such as "Col." and
+# "U.S." inside a source, "…, saying" after the subject's clause, "rejected", "ruled
+# that"), so it is no longer unseen: later figures on it are optimistic too.
 HELDOUT: list[dict[str, Any]] = [
     {
         "id": "corvel-smelter",

@@ -15,6 +15,10 @@ cold (caches cleared before each run) and warm (second call), with the ratio to
 the same on a ~1,000,000-character document (the demo document repeated, the limit of
 one document) for its last sentences, where every earlier sentence is passed in: the
 time per sentence should not grow with the document.
+
+``--api`` adds what a task payload pays on SQLite (a throw-away database): the
+suggestions of a demo sentence on a cache miss (the context query plus the rules, their
+in-process caches cleared too) and on a hit, against the sentence-window query every payload runs anyway.
 """
 
 from __future__ import annotations
@@ -188,10 +192,59 @@ def timing_large(runs: int) -> None:
     )
 
 
+def timing_api(runs: int) -> None:
+    """``task_suggestions`` on a miss and a hit vs ``sentence_window``, SQLite."""
+    from bench import _django
+
+    _django.setup(_django.database_url("sqlite", "labeling_bench_suggest"))
+    from django.core.cache import cache
+
+    from labeling.importing import import_documents
+    from labeling.models import Project, Sentence
+    from labeling.projects import create_project
+    from labeling.readers import DocumentRecord
+    from labeling.sentence_window import sentence_window
+    from labeling.suggestions import task_suggestions
+
+    project = Project.objects.filter(name="suggest-bench").first() or create_project(
+        name="suggest-bench", annotators_per_item=1, schemas=[{"kind": "attribution"}]
+    )
+    text = DEMO_TEXT_FILE.read_text(encoding="utf-8")
+    import_documents(project=project, records=[DocumentRecord(title="demo", text=text)])
+    rows = list(
+        Sentence.objects.filter(document__project=project)
+        .order_by("position")
+        .values("id", "document_id", "position", "start", "end")
+    )
+    miss, hit, window = [], [], []
+    for _ in range(runs):
+        for row in rows:
+            cache.clear()
+            suggester._analyse.cache_clear()
+            suggester._paragraph_quotes.cache_clear()
+            t0 = time.perf_counter_ns()
+            task_suggestions("attribution", row["document_id"], row)
+            t1 = time.perf_counter_ns()
+            task_suggestions("attribution", row["document_id"], row)
+            t2 = time.perf_counter_ns()
+            sentence_window(row["document_id"], row["position"])
+            t3 = time.perf_counter_ns()
+            miss.append(t1 - t0)
+            hit.append(t2 - t1)
+            window.append(t3 - t2)
+    ref = statistics.median(window)
+    print(f"\ntask payload on SQLite ({len(miss)} calls), load average {os.getloadavg()}")
+    print(f"  sentence window query (reference)  median {ref / 1e3:8.1f} µs")
+    for label, values in (("suggestions, cache miss", miss), ("suggestions, cache hit", hit)):
+        med = statistics.median(values)
+        print(f"  {label:33s}  median {med / 1e3:8.1f} µs  {med / ref:5.2f}x the window query")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--api", action="store_true", help="also time the task payload part")
     args = parser.parse_args()
     gold = load(GOLD_FILE)
     sets = [
@@ -212,6 +265,8 @@ def main() -> int:
                 print("  " + line.replace("\n", "\n  "))
     timing([*sets[0][1], *gold], args.runs)
     timing_large(max(1, args.runs // 3))
+    if args.api:
+        timing_api(args.runs)
     return 0
 
 
