@@ -6,8 +6,11 @@ own (``majority`` / ``dawid_skene``) rows.
 
 Aggregation rules belong to each kind (``labeling.kinds``): a categorical kind votes
 (``majority`` is a plurality vote whose ties are left undecided, confidence the winning
-share; ``dawid_skene`` fits annotator confusion matrices by EM over all the kind's
-tasks, started from the hard majority, confidence the posterior probability); a kind
+count smoothed by the number of votes, ``(top + 1) / (votes + labels)`` so one vote is
+not unanimity, annotator accuracy the agreement with the majority of the *other*
+annotators of each item; ``dawid_skene`` fits annotator confusion matrices by EM over
+all the kind's tasks, started from the hard majority, confidence the posterior
+probability); a kind
 with structured values decides each task from its annotation values
 (``KindSpec.decide_task_gold``).
 
@@ -28,7 +31,11 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from labeling.agreement.aggregation import dawid_skene_triples, majority_vote
+from labeling.agreement.aggregation import (
+    dawid_skene_triples,
+    leave_one_out_accuracy,
+    majority_vote,
+)
 from labeling.exceptions import InvalidInput
 from labeling.kinds import Bounds, GoldDecision, KindSpec, LabelData, SchemaError, kind_spec
 from labeling.kinds.lookup import project_schema
@@ -237,13 +244,16 @@ def _decide_labels(
         result.converged, result.n_iter = bool(fit.converged), int(fit.n_iter)
     else:
         winners, confidence = majority_vote(_vote_matrix(data), k, tie="none")
-        # Accuracy against the majority: share of an annotator's votes on decided items
-        # that agree with the decision.
-        decided = winners[data.items] >= 0
-        hit = (winners[data.items] == data.codes) & decided
-        counts = np.bincount(data.annotators[decided], minlength=n_annotators)
-        hits = np.bincount(data.annotators, weights=hit, minlength=n_annotators)
-        accuracy = np.divide(hits, counts, out=np.zeros(n_annotators), where=counts > 0)
+        # Accuracy against the majority of the *other* annotators of each item (leave one
+        # out): a majority that includes one's own vote rates everyone 1.0 at overlap 2.
+        accuracy, counts = leave_one_out_accuracy(
+            data.items,
+            data.annotators,
+            data.codes,
+            n_items=n_items,
+            n_annotators=n_annotators,
+            n_classes=k,
+        )
     result.annotator_accuracy = _accuracy_list(data.annotator_ids, accuracy, counts)
     return {
         task_id: (

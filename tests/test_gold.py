@@ -64,16 +64,23 @@ def test_majority_vote_decides_by_plurality_and_leaves_ties_undecided(project, p
     gold = {g.task_id: g for g in GoldLabel.objects.all()}
     assert set(gold) == {t0.pk, t1.pk}
     assert gold[t0.pk].value == {"label": "verifiable"}
-    assert gold[t0.pk].confidence == pytest.approx(1.0)
+    # (top + 1) / (votes + 3 labels): 3 of 3 is 4/6, 2 of 3 is 3/6.
+    assert gold[t0.pk].confidence == pytest.approx(4 / 6)
     assert gold[t0.pk].method == "majority"
     assert gold[t1.pk].value == {"label": "unverifiable"}
-    assert gold[t1.pk].confidence == pytest.approx(2 / 3)
+    assert gold[t1.pk].confidence == pytest.approx(3 / 6)
     assert result.n_items == 3
     assert result.n_created == 2
     assert result.n_undecided == 1
     accuracy = {row.username: row.accuracy for row in result.annotator_accuracy}
-    # a agreed with the decision on t0 only; b and c on both decided tasks.
-    assert accuracy == {"ann0": pytest.approx(0.5), "ann1": 1.0, "ann2": 1.0}
+    # Against the majority of the others: a is right on t0, wrong on t1 (the others say
+    # unverifiable) and t2 (b says unverifiable); b and c face a 1-1 tie of the others on
+    # t1 (not scored); b is wrong against a on t2.
+    assert accuracy == {
+        "ann0": pytest.approx(1 / 3),
+        "ann1": pytest.approx(1 / 2),
+        "ann2": pytest.approx(1.0),
+    }
 
 
 def test_aggregation_is_idempotent_and_refreshes_changed_votes(project, people):

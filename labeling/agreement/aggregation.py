@@ -24,6 +24,7 @@ __all__ = [
     "DawidSkeneResult",
     "dawid_skene",
     "dawid_skene_triples",
+    "leave_one_out_accuracy",
     "majority_vote",
     "vote_counts",
 ]
@@ -64,7 +65,11 @@ def vote_counts(codes: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def majority_vote(
-    codes: np.ndarray, n_classes: int, *, tie: TiePolicy = "none"
+    codes: np.ndarray,
+    n_classes: int,
+    *,
+    tie: TiePolicy = "none",
+    confidence: Literal["laplace", "share"] = "laplace",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Plurality vote per item.
 
@@ -78,9 +83,12 @@ def majority_vote(
 
     Returns:
         ``(labels, confidence)``: ``labels`` int64 ``(n_items,)``, ``-1`` where
-        undecided; ``confidence`` float64 ``(n_items,)`` = share of the item's votes that
-        the winning count holds (``0.5`` for a 1-1 tie, whatever the policy), and
-        ``0.0`` for items with no annotation.
+        undecided; ``confidence`` float64 ``(n_items,)``, ``0.0`` for items with no
+        annotation. ``confidence="laplace"`` (default) is ``(top + 1) / (n + K)``, the
+        posterior mean of the winning label's probability under a uniform Dirichlet prior
+        (Laplace's rule of succession), so it grows with the number of votes: 1 vote of 1
+        gives 0.5 with three labels, 3 of 3 gives 0.667, 10 of 10 0.846.
+        ``confidence="share"`` is the winning share ``top / n`` (1.0 for a single vote).
     """
     if tie not in _TIE_POLICIES:
         raise ValueError(f"tie must be one of {', '.join(_TIE_POLICIES)}; got {tie!r}")
@@ -104,9 +112,49 @@ def majority_vote(
         if tie == "none":
             labels = np.where(n_top > 1, -1, labels)
     labels = np.where(n_votes > 0, labels, -1).astype(np.int64)
+    if confidence == "share":
+        conf = np.where(n_votes > 0, top / np.maximum(n_votes, 1), 0.0)
+    elif confidence == "laplace":
+        conf = np.where(n_votes > 0, (top + 1.0) / (n_votes + n_classes), 0.0)
+    else:
+        raise ValueError(f"confidence must be 'laplace' or 'share'; got {confidence!r}")
+    return labels, conf.astype(np.float64)
+
+
+def leave_one_out_accuracy(
+    items: np.ndarray,
+    annotators: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_items: int,
+    n_annotators: int,
+    n_classes: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each annotator's agreement with the majority of the *other* annotators of each item.
+
+    Parallel ``(item, annotator, label)`` arrays. An annotation is scored when the other
+    annotators of its item have a strict plurality (no tie, at least one other vote);
+    returns ``(accuracy, n_scored)`` per annotator, accuracy NaN where nothing was scored.
+    Scoring against a majority that includes one's own vote makes everyone look right
+    when two annotators label each item.
+    """
+    items = np.asarray(items, dtype=np.int64)
+    annotators = np.asarray(annotators, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(items * n_classes + labels, minlength=n_items * n_classes).reshape(
+        n_items, n_classes
+    )
+    others = counts[items].copy()
+    others[np.arange(items.size), labels] -= 1
+    top = others.max(axis=1) if items.size else np.zeros(0, dtype=np.int64)
+    strict = (others == top[:, None]).sum(axis=1) == 1
+    scored = (top > 0) & strict
+    hit = scored & (others.argmax(axis=1) == labels)
+    n_scored = np.bincount(annotators[scored], minlength=n_annotators)
+    hits = np.bincount(annotators[hit], minlength=n_annotators)
     with np.errstate(invalid="ignore", divide="ignore"):
-        confidence = np.where(n_votes > 0, top / np.maximum(n_votes, 1), 0.0)
-    return labels, confidence.astype(np.float64)
+        accuracy = np.where(n_scored > 0, hits / np.maximum(n_scored, 1), np.nan)
+    return accuracy, n_scored
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,16 @@ summed disorders divided by the mean number of units per annotator.
 Dissimilarity between two units (pygamma-agreement's default combined dissimilarity):
 ``alpha * ((|s1 - s2| + |e1 - e2|) / (l1 + l2))^2 * delta_empty + beta * [c1 != c2] * delta_empty``.
 
-Exactness without an integer-programming solver: a unitary alignment is only worth keeping
-when it beats splitting it, and in an optimal alignment every unit of a unitary alignment
-lies within ``delta_empty * (1 + C(m, 2))`` of another unit of it, and no unitary
-alignment splits into two parts without such a link (splitting would lower the disorder).
-So units split into independent connected components under that link; two annotators give
-an assignment problem (Hungarian method); three or more a small set partitioning solved by
-branch and bound with the per-unit lower bound ``min over candidates of disorder / size``.
+Exactness without an integer-programming solver: in an optimal alignment any two units of
+one unitary alignment lie within ``(m - 1 + C(m, 2)) * delta_empty`` of each other
+(:func:`link_threshold`), so units split into independent connected components under that
+link; two annotators give an assignment problem (Hungarian method); three or more a set
+partitioning over the admissible unitary alignments, solved exactly by dynamic
+programming along the continuum (:func:`_set_partition_cost`).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -41,12 +39,22 @@ def dissimilarity(
     return (alpha * pos * pos + beta * cat) * delta_empty
 
 
+def link_threshold(m: int, delta_empty: float = 1.0) -> float:
+    """Largest dissimilarity between two units of one unitary alignment of an optimal alignment.
+
+    Removing unit ``w`` from a unitary alignment ``T`` of ``k <= m`` units changes the
+    summed disorder by ``sum_{v in T, v != w} (d(v, w) - delta) / C(m, 2) - delta``; in an
+    optimum that is never a gain, so ``d(v, w) <= (k - 1 + C(m, 2)) delta`` for every pair.
+    """
+    return delta_empty * (m - 1 + m * (m - 1) / 2.0)
+
+
 def _components(
     units: np.ndarray, m: int, alpha: float, beta: float, delta_empty: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Component label of each unit, plus the linked pairs ``(i, j)`` and their dissimilarities."""
     n = units.shape[0]
-    threshold = delta_empty * (1.0 + m * (m - 1) / 2.0)
+    threshold = link_threshold(m, delta_empty)
     order = np.argsort(units[:, 1], kind="stable")
     starts = units[order, 1]
     lengths = units[order, 2] - units[order, 1]
@@ -150,7 +158,6 @@ def _component_cost(
         return delta_empty
     sub = units[members]
     annotators = sorted(set(sub[:, 0].astype(np.int64).tolist()))
-    pairs = m * (m - 1) / 2.0
     if len(annotators) == 1:
         return k * delta_empty
     if m == 2:
@@ -158,66 +165,100 @@ def _component_cost(
         b = sub[sub[:, 0] == annotators[1]]
         d = dissimilarity(a[:, None, :], b[None, :, :], alpha, beta, delta_empty)
         return _two_annotator_cost(d, delta_empty)
-    # Candidate unitary alignments: one unit or none per annotator present, kept when
-    # cheaper than the singletons they replace (singletons always kept).
-    by_annotator = [np.flatnonzero(sub[:, 0] == a) for a in annotators]
+    return _set_partition_cost(sub, m, alpha, beta, delta_empty)
+
+
+def _set_partition_cost(
+    sub: np.ndarray, m: int, alpha: float, beta: float, delta_empty: float
+) -> float:
+    """Exact minimum over partitions of ``sub`` into unitary alignments (three+ annotators).
+
+    Candidates are the cliques (distinct annotators, every pair within
+    :func:`link_threshold`) that beat their singletons and lose nothing when any one unit
+    leaves. Units are ordered by start; a dynamic programme over "covered" sets, always
+    covering the first uncovered unit next, finds the optimum: its states are few because
+    unitary alignments are local in that order.
+    """
+    order = np.argsort(sub[:, 1], kind="stable")
+    sub = sub[order]
+    k = sub.shape[0]
+    pairs = m * (m - 1) / 2.0
     d_all = dissimilarity(sub[:, None, :], sub[None, :, :], alpha, beta, delta_empty)
-    grids = np.array(
-        list(itertools.product(*[list(idx) + [-1] for idx in by_annotator])), dtype=np.int64
-    )
-    present = grids >= 0
-    size = present.sum(axis=1)
-    grids, present, size = grids[size >= 2], present[size >= 2], size[size >= 2]
-    extra = np.zeros(grids.shape[0])
-    n_present = len(annotators)
-    for x in range(n_present):
-        for y in range(x + 1, n_present):
-            both = present[:, x] & present[:, y]
-            extra[both] += d_all[grids[both, x], grids[both, y]] - delta_empty
-    disorder = delta_empty + extra / pairs
-    useful = disorder < size * delta_empty
-    grids, present, size, disorder = grids[useful], present[useful], size[useful], disorder[useful]
-    masks = [sum(1 << int(i) for i in row[row >= 0]) for row in grids]
-    options: list[list[tuple[float, int]]] = [[(delta_empty, 1 << i)] for i in range(k)]
-    for mask, cost in zip(masks, disorder.tolist(), strict=True):
-        low = (mask & -mask).bit_length() - 1
-        options[low].append((cost, mask))
-    share = np.full(k, delta_empty)
-    for row, s, cost in zip(grids, size.tolist(), disorder.tolist(), strict=True):
-        idx = row[row >= 0]
-        share[idx] = np.minimum(share[idx], cost / s)
-    for opts in options:
-        opts.sort()
-    share_list = share.tolist()
+    near = (d_all <= link_threshold(m, delta_empty)) & (sub[:, None, 0] != sub[None, :, 0])
+    excess = d_all - delta_empty
+    options: list[list[tuple[float, int, list[int]]]] = [
+        [(delta_empty, 1 << i, [i])] for i in range(k)
+    ]
+    # Cliques of 2..m units grown one unit at a time, members in increasing order.
+    i, j = np.nonzero(np.triu(near, 1))
+    cliques = np.column_stack([i, j])
+    while cliques.shape[0]:
+        size = cliques.shape[1]
+        # Excess dissimilarity of each member to the others of its clique.
+        member_excess = np.zeros(cliques.shape)
+        for x in range(size):
+            for y in range(size):
+                if x != y:
+                    member_excess[:, x] += excess[cliques[:, x], cliques[:, y]]
+        cost = delta_empty + member_excess.sum(axis=1) / 2.0 / pairs
+        keep = (cost < size * delta_empty) & (member_excess <= pairs * delta_empty + 1e-12).all(
+            axis=1
+        )
+        for row, c in zip(cliques[keep].tolist(), cost[keep].tolist(), strict=True):
+            mask = 0
+            for unit in row:
+                mask |= 1 << unit
+            options[row[0]].append((c, mask, row))
+        if size == m:
+            break
+        grow = near[cliques[:, 0]]
+        for x in range(1, size):
+            grow &= near[cliques[:, x]]
+        grow &= np.arange(k)[None, :] > cliques[:, -1][:, None]
+        rows, extra = np.nonzero(grow)
+        cliques = np.column_stack([cliques[rows], extra])
     full = (1 << k) - 1
-    best = [k * delta_empty]
-
-    def search(covered: int, cost: float, bound_rest: float) -> None:
-        if covered == full:
-            if cost < best[0]:
-                best[0] = cost
-            return
-        if cost + bound_rest >= best[0] - 1e-12:
-            return
-        free = ~covered & full
-        low = (free & -free).bit_length() - 1
-        for option_cost, mask in options[low]:
-            if mask & covered:
-                continue
-            rest = bound_rest
-            bits = mask
-            while bits:
-                bit = bits & -bits
-                rest -= share_list[bit.bit_length() - 1]
-                bits ^= bit
-            search(covered | mask, cost + option_cost, rest)
-
-    # Every option containing unit i has its lowest unit at or before i; options are
-    # indexed by their lowest unit, so units are covered in index order.
-    for i in range(k):
-        options[i] = [o for o in options[i] if (o[1] >> i) & 1]
-    search(0, 0.0, float(sum(share_list)))
-    return best[0]
+    # Lower bound: each unit pays at least its cheapest share (disorder / size) of an
+    # option containing it; upper bound: a greedy partition. States that cannot beat the
+    # bound are dropped, which keeps the programme small without losing the optimum.
+    share = [delta_empty] * k
+    expanded: list[list[tuple[float, int, float]]] = []
+    for low in range(k):
+        for cost, _, members in options[low]:
+            for u in members:
+                share[u] = min(share[u], cost / len(members))
+    for low in range(k):
+        rows = []
+        for cost, mask, members in options[low]:
+            rows.append((cost, mask, sum(share[u] for u in members)))
+        rows.sort(key=lambda r: r[0] - r[2])
+        expanded.append(rows)
+    total_share = sum(share)
+    covered, best = 0, 0.0
+    while covered != full:
+        low = (~covered & (covered + 1)).bit_length() - 1
+        cost, mask, _ = next(r for r in expanded[low] if not r[1] & covered)
+        covered |= mask
+        best += cost
+    levels: list[dict[int, tuple[float, float]]] = [{} for _ in range(k + 1)]
+    levels[0][0] = (0.0, 0.0)
+    for low in range(k):
+        for covered, (cost, got) in levels[low].items():
+            for option_cost, mask, option_share in expanded[low]:
+                if mask & covered:
+                    continue
+                total = cost + option_cost
+                paid = got + option_share
+                if total + (total_share - paid) > best + 1e-9:
+                    continue
+                nxt = covered | mask
+                nxt_low = (~nxt & (nxt + 1)).bit_length() - 1 if nxt != full else k
+                seen = levels[nxt_low].get(nxt)
+                if seen is None or total < seen[0]:
+                    levels[nxt_low][nxt] = (total, paid)
+        levels[low] = {}
+    found = levels[k].get(full)
+    return best if found is None else min(best, found[0])
 
 
 def best_alignment_disorder(

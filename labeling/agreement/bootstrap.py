@@ -72,6 +72,56 @@ def alphas_from_statistics(
     return out
 
 
+def draw_weights(
+    multiplicity: np.ndarray,
+    *,
+    draws: int,
+    seed: int,
+    width: int,
+    chunk_elements: int = 4_000_000,
+):
+    """Yield ``(size, n_patterns)`` float matrices: how often each pattern is drawn per resample.
+
+    Resampling ``n`` units uniformly with replacement draws pattern ``p`` (standing for
+    ``multiplicity[p]`` units) ``Multinomial(n, multiplicity / n)`` times, exactly.
+    """
+    multiplicity = np.asarray(multiplicity, dtype=np.int64)
+    n_units = int(multiplicity.sum())
+    if draws <= 0 or n_units == 0:
+        return
+    rng = np.random.default_rng(seed)
+    n_patterns = multiplicity.shape[0]
+    # Exact multinomial pattern counts either way: numpy's multinomial costs one binomial
+    # per pattern per draw; drawing unit indices and counting costs one integer per unit.
+    by_index = n_units < 8 * n_patterns
+    owner = np.repeat(np.arange(n_patterns), multiplicity) if by_index else None
+    probs = multiplicity / n_units
+    per_draw = n_units if by_index else n_patterns
+    chunk = max(1, chunk_elements // max(per_draw, width, 1))
+    done = 0
+    while done < draws:
+        size = min(chunk, draws - done)
+        if by_index:
+            picks = owner[rng.integers(0, n_units, size=(size, n_units))]
+            picks += (np.arange(size) * n_patterns)[:, None]
+            weights = np.bincount(picks.ravel(), minlength=size * n_patterns)
+            yield weights.reshape(size, n_patterns).astype(np.float64)
+        else:
+            yield rng.multinomial(n_units, probs, size=size).astype(np.float64)
+        done += size
+
+
+def bootstrap_sums(
+    stats: np.ndarray, multiplicity: np.ndarray, *, draws: int = DEFAULT_DRAWS, seed: int = 0
+) -> np.ndarray:
+    """``(draws, n_stats)`` resampled sums of per-unit statistics (row ``p`` counts ``mult[p]``)."""
+    parts = [
+        weights @ stats
+        for weights in draw_weights(multiplicity, draws=draws, seed=seed, width=stats.shape[1])
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, stats.shape[1]))
+
+
 def bootstrap_alphas(
     stats: np.ndarray,
     multiplicity: np.ndarray,
@@ -84,35 +134,17 @@ def bootstrap_alphas(
     chunk_elements: int = 4_000_000,
 ) -> np.ndarray:
     """Alpha of ``draws`` resamples; row ``p`` of ``stats`` stands for ``multiplicity[p]`` units."""
-    multiplicity = np.asarray(multiplicity, dtype=np.int64)
-    n_units = int(multiplicity.sum())
-    if draws <= 0 or n_units == 0:
-        return np.zeros(0)
-    rng = np.random.default_rng(seed)
-    n_patterns = stats.shape[0]
-    # Exact multinomial pattern counts either way: numpy's multinomial costs one binomial
-    # per pattern per draw; drawing item indices and counting costs one integer per item.
-    by_index = n_units < 8 * n_patterns
-    owner = np.repeat(np.arange(n_patterns), multiplicity) if by_index else None
-    probs = multiplicity / n_units
-    per_draw = n_units if by_index else n_patterns
-    chunk = max(1, chunk_elements // max(per_draw, stats.shape[1], 1))
-    out = np.empty(draws)
-    done = 0
-    while done < draws:
-        size = min(chunk, draws - done)
-        if by_index:
-            picks = owner[rng.integers(0, n_units, size=(size, n_units))]
-            picks += (np.arange(size) * n_patterns)[:, None]
-            weights = np.bincount(picks.ravel(), minlength=size * n_patterns)
-            weights = weights.reshape(size, n_patterns).astype(np.float64)
-        else:
-            weights = rng.multinomial(n_units, probs, size=size).astype(np.float64)
-        out[done : done + size] = alphas_from_statistics(
-            weights @ stats, level, n_categories, values
+    out = [
+        alphas_from_statistics(weights @ stats, level, n_categories, values)
+        for weights in draw_weights(
+            multiplicity,
+            draws=draws,
+            seed=seed,
+            width=stats.shape[1],
+            chunk_elements=chunk_elements,
         )
-        done += size
-    return out
+    ]
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> list[float] | None:
@@ -123,6 +155,64 @@ def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> list[f
     tail = (1.0 - confidence) / 2.0
     lo, hi = np.quantile(finite, [tail, 1.0 - tail])
     return [float(lo), float(hi)]
+
+
+PERCENTILE_METHOD = "percentile bootstrap (Efron & Tibshirani 1993, ch. 13)"
+
+
+def interval_record(samples: np.ndarray, draws: int, resampled: str) -> dict:
+    """How an interval was made: method, what was resampled, draws asked and valid."""
+    return {
+        "method": PERCENTILE_METHOD,
+        "resampled": resampled,
+        "n_draws": int(draws),
+        "n_valid": int(np.isfinite(samples).sum()) if samples.size else 0,
+        "confidence": 0.95,
+    }
+
+
+def cluster_patterns(
+    per_unit: np.ndarray, clusters: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cluster summed statistics collapsed to distinct rows, with their multiplicities.
+
+    Without ``clusters`` every unit is its own cluster. Identical clusters are resampled
+    together exactly (see :func:`draw_weights`), which keeps the cost bounded by the number
+    of distinct clusters.
+    """
+    if clusters is None:
+        stats = per_unit
+    else:
+        _, index = np.unique(np.asarray(clusters), return_inverse=True)
+        n_clusters = int(index.max()) + 1 if index.size else 0
+        stats = np.zeros((n_clusters, per_unit.shape[1]))
+        np.add.at(stats, index.ravel(), per_unit)
+    if stats.shape[0] == 0:
+        return stats, np.zeros(0, dtype=np.int64)
+    patterns, mult = np.unique(stats, axis=0, return_counts=True)
+    return patterns, mult
+
+
+def bootstrap_alpha_samples(
+    counts: np.ndarray,
+    level: str,
+    values: np.ndarray | None = None,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    clusters: np.ndarray | None = None,
+) -> np.ndarray:
+    """Alpha of each resample of the pairable items, or of whole clusters of items if given."""
+    n_categories = counts.shape[1]
+    pairable = counts.sum(axis=1) >= 2
+    if clusters is not None:
+        stats, mult = cluster_patterns(
+            unit_statistics(counts[pairable], level, values), np.asarray(clusters)[pairable]
+        )
+    else:
+        patterns, mult, _ = unique_rows(counts[pairable])
+        stats = unit_statistics(patterns, level, values)
+    return bootstrap_alphas(stats, mult, level, n_categories, values, draws=draws, seed=seed)
 
 
 def bootstrap_alpha_ci_from_counts(
@@ -136,20 +226,9 @@ def bootstrap_alpha_ci_from_counts(
     clusters: np.ndarray | None = None,
 ) -> list[float] | None:
     """Percentile CI of alpha resampling pairable items, or whole clusters of items if given."""
-    n_categories = counts.shape[1]
-    pairable = counts.sum(axis=1) >= 2
-    if clusters is not None:
-        clusters = np.asarray(clusters)[pairable]
-        _, cluster_index = np.unique(clusters, return_inverse=True)
-        per_unit = unit_statistics(counts[pairable], level, values)
-        n_clusters = int(cluster_index.max()) + 1 if cluster_index.size else 0
-        stats = np.zeros((n_clusters, per_unit.shape[1]))
-        np.add.at(stats, cluster_index, per_unit)
-        mult = np.ones(stats.shape[0], dtype=np.int64)
-    else:
-        patterns, mult, _ = unique_rows(counts[pairable])
-        stats = unit_statistics(patterns, level, values)
-    samples = bootstrap_alphas(stats, mult, level, n_categories, values, draws=draws, seed=seed)
+    samples = bootstrap_alpha_samples(
+        counts, level, values, draws=draws, seed=seed, clusters=clusters
+    )
     return percentile_interval(samples, confidence)
 
 

@@ -102,8 +102,41 @@ def pairwise_matrices(
     return {"n_shared": shared, "alpha": alpha, "kappa": kappa}
 
 
-def mean_pairwise_kappa(confusions: dict[tuple[int, int], np.ndarray]) -> float | None:
-    """Light's kappa: the mean of the defined pairwise Cohen's kappas (Light 1971)."""
-    kappas = [kappa_from_confusion(t) for t in confusions.values()]
-    kappas = [k for k in kappas if k is not None]
-    return float(np.mean(kappas)) if kappas else None
+def mean_pairwise_kappa(
+    confusions: dict[tuple[int, int], np.ndarray],
+    *,
+    min_shared: int = 1,
+    weights: str | np.ndarray | None = None,
+) -> float | None:
+    """Light's kappa: the mean of the defined pairwise Cohen's kappas (Light 1971).
+
+    Only pairs sharing at least ``min_shared`` items count: the rule ``pairwise`` uses to
+    show a pair's kappa, so the headline and the matrix agree.
+    """
+    return light_kappa(confusions, min_shared=min_shared, weights=weights)["value"]
+
+
+def light_kappa(
+    confusions: dict[tuple[int, int], np.ndarray],
+    *,
+    min_shared: int = 1,
+    weights: str | np.ndarray | None = None,
+) -> dict:
+    """Light's (1971) mean pairwise (weighted, Cohen 1968) kappa with the pairs it used.
+
+    ``{"value", "n_pairs", "n_pairs_excluded"}``; a pair is excluded when it shares fewer
+    than ``min_shared`` items or its kappa is undefined.
+    """
+    kappas = []
+    excluded = 0
+    for table in confusions.values():
+        kappa = kappa_from_confusion(table, weights) if table.sum() >= max(min_shared, 1) else None
+        if kappa is None:
+            excluded += 1
+        else:
+            kappas.append(kappa)
+    return {
+        "value": float(np.mean(kappas)) if kappas else None,
+        "n_pairs": len(kappas),
+        "n_pairs_excluded": excluded,
+    }

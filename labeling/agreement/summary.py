@@ -25,19 +25,37 @@ from .attribution import (
     span_f1_counts,
     token_role_codes,
 )
-from .bootstrap import DEFAULT_DRAWS, bootstrap_alpha_ci_from_counts
+from .bootstrap import (
+    DEFAULT_DRAWS,
+    bootstrap_alpha_ci_from_counts,
+    bootstrap_alpha_samples,
+    interval_record,
+    percentile_interval,
+)
 from .coefficients import (
+    agreement_weights,
+    brennan_prediger_from_counts,
     fleiss_kappa_from_counts,
     gwet_ac1_from_counts,
-    kappa_from_confusion,
+    gwet_ac2_from_counts,
+    observed_agreement_from_coincidences,
+    per_category_fleiss_kappa_from_counts,
     percent_agreement_from_counts,
-    scott_pi_from_confusions,
+    scott_pi_from_counts,
 )
 from .counts import as_codes, coincidences_from_counts, value_counts
-from .pairwise import mean_pairwise_kappa, pair_confusions, pairwise_agreement
-from .triples import triple_f1
+from .data_warnings import interval_warnings, sample_size_warnings, warning
+from .intervals import (
+    ALPHA_MINIMA,
+    bootstrap_coefficients,
+    bootstrap_light_kappa,
+    hayes_krippendorff_q,
+)
+from .pairwise import light_kappa, pair_confusions, pairwise_agreement
+from .span_summary import summarize_spans
 
 Progress = Callable[[float], object] | None
+CI_COEFFICIENTS = ("cohen_kappa", "scott_pi", "fleiss_kappa", "gwet_ac1")
 
 
 def _clean(x: object) -> float | None:
@@ -57,6 +75,19 @@ def _report(progress: Progress, fraction: float) -> None:
         progress(float(min(max(fraction, 0.0), 1.0)))
 
 
+def _interval(
+    name: str, samples: np.ndarray | None, draws: int, resampled: str, warnings: list
+) -> tuple[list[float] | None, dict | None]:
+    """Percentile interval and its record; adds a warning when it rests on few valid draws."""
+    if samples is None:
+        if draws > 0:
+            warnings.append(warning("no_interval", f"{name}: too many annotator pairs to resample"))
+        return None, None
+    record = interval_record(samples, draws, resampled)
+    warnings.extend(interval_warnings(f"{name}_ci95", record))
+    return percentile_interval(samples), record
+
+
 def _label_summary(
     arr: np.ndarray,
     labels: Sequence[str],
@@ -67,6 +98,8 @@ def _label_summary(
     min_shared: int,
     progress: Progress,
     span: tuple[float, float] = (0.0, 1.0),
+    clusters: np.ndarray | None = None,
+    resampled: str = "items",
 ) -> dict:
     def step(fraction: float) -> None:
         _report(progress, span[0] + (span[1] - span[0]) * fraction)
@@ -74,13 +107,20 @@ def _label_summary(
     n_categories = len(labels)
     counts = value_counts(arr, n_categories)
     m = counts.sum(axis=1)
+    warnings: list[dict] = []
     step(0.1)
     o = coincidences_from_counts(counts)
     alpha = alpha_from_coincidences(o, level, values)
-    ci = None
+    ci = record = None
+    q_values: dict[str, float | None] = {}
     if alpha is not None and bootstrap_draws > 0:
-        ci = bootstrap_alpha_ci_from_counts(counts, level, values, draws=bootstrap_draws, seed=seed)
-    step(0.5)
+        samples = bootstrap_alpha_samples(
+            counts, level, values, draws=bootstrap_draws, seed=seed, clusters=clusters
+        )
+        ci, record = _interval("alpha", samples, bootstrap_draws, resampled, warnings)
+        q_values = {f"{a:g}": hayes_krippendorff_q(samples, a) for a in ALPHA_MINIMA}
+    warnings.extend(sample_size_warnings(counts, list(labels)))
+    step(0.4)
     confusions = pair_confusions(arr, n_categories)
     pairwise = pairwise_agreement(
         arr,
@@ -90,38 +130,88 @@ def _label_summary(
         min_shared=min_shared,
         confusions=confusions,
     )
-    step(0.8)
+    step(0.6)
     active = np.flatnonzero((arr >= 0).any(axis=0)) if arr.size else np.zeros(0, dtype=int)
+    kept = {pair: table for pair, table in confusions.items() if table.sum() >= max(min_shared, 1)}
+    light = light_kappa(kept)
     if len(active) == 2:
-        table = confusions.get((int(active[0]), int(active[1])))
-        cohen = kappa_from_confusion(table) if table is not None else None
         cohen_method = "cohen"
     elif len(active) > 2:
-        cohen = mean_pairwise_kappa(confusions)
         cohen_method = "light_mean_pairwise"
     else:
-        cohen, cohen_method = None, None
+        cohen_method = None
+    cohen = light["value"] if cohen_method else None
+    weighted = None
+    if level != "nominal":
+        weighted = {
+            w: _clean(light_kappa(kept, weights=w)["value"]) for w in ("linear", "quadratic")
+        }
+    coefficient_cis: dict[str, list[float] | None] = {}
+    coefficient_records: dict[str, dict | None] = {}
+    if bootstrap_draws > 0:
+        resampled_coefficients = bootstrap_coefficients(
+            counts, draws=bootstrap_draws, seed=seed + 1, clusters=clusters
+        )
+        for name in ("scott_pi", "fleiss_kappa", "gwet_ac1"):
+            samples = None if resampled_coefficients is None else resampled_coefficients.get(name)
+            coefficient_cis[name], coefficient_records[name] = _interval(
+                name, samples, bootstrap_draws, resampled, warnings
+            )
+        if cohen is not None:
+            samples = bootstrap_light_kappa(
+                arr,
+                n_categories,
+                sorted(kept),
+                draws=bootstrap_draws,
+                seed=seed + 2,
+                clusters=clusters,
+            )
+            coefficient_cis["cohen_kappa"], coefficient_records["cohen_kappa"] = _interval(
+                "cohen_kappa", samples, bootstrap_draws, resampled, warnings
+            )
+    step(0.9)
     per_label = per_label_alpha_from_counts(counts)
+    per_category_fleiss = per_category_fleiss_kappa_from_counts(counts)
     summary = {
         "level": level,
+        "values": None if values is None else [float(v) for v in values[:n_categories]],
         "alpha": _clean(alpha),
         "alpha_ci95": ci,
+        "alpha_interval": record,
+        "alpha_q": q_values,
         "percent_agreement": _clean(percent_agreement_from_counts(counts)),
+        "observed_agreement": _clean(observed_agreement_from_coincidences(o)),
         "n_items": int((m >= 1).sum()),
         "n_pairable_items": int((m >= 2).sum()),
         "n_annotations": int(m.sum()),
         "n_annotators": int(len(active)),
         "cohen_kappa": _clean(cohen),
         "cohen_kappa_method": cohen_method,
+        "cohen_kappa_pairs": {
+            "n_pairs": light["n_pairs"],
+            "n_pairs_excluded": len(confusions) - light["n_pairs"],
+            "min_shared": min_shared,
+        },
+        "weighted_kappa": weighted,
         "fleiss_kappa": _clean(fleiss_kappa_from_counts(counts)),
-        "scott_pi": _clean(scott_pi_from_confusions(confusions, counts)),
+        "scott_pi": _clean(scott_pi_from_counts(counts)),
         "gwet_ac1": _clean(gwet_ac1_from_counts(counts)),
+        "gwet_ac2": _clean(
+            gwet_ac2_from_counts(counts, agreement_weights(level, n_categories, values))
+        ),
+        "brennan_prediger": _clean(brennan_prediger_from_counts(counts)),
+        **{f"{name}_ci95": coefficient_cis.get(name) for name in CI_COEFFICIENTS},
+        **{f"{name}_interval": coefficient_records.get(name) for name in CI_COEFFICIENTS},
         "pairwise": [
             {**e, "alpha": _clean(e["alpha"]), "kappa": _clean(e["kappa"])} for e in pairwise
         ],
         "per_label": {label: _clean(a) for label, a in zip(labels, per_label, strict=True)},
+        "per_category_fleiss_kappa": {
+            label: _clean(k) for label, k in zip(labels, per_category_fleiss, strict=True)
+        },
         "coincidence": {"labels": list(labels), "matrix": [_clean_list(row) for row in o]},
         "item_disagreement": _clean_list(item_disagreement_from_counts(counts, level, values)),
+        "warnings": warnings,
     }
     step(1.0)
     return summary
@@ -137,6 +227,8 @@ def summarize_labels(
     seed: int = 0,
     progress: Progress = None,
     min_shared: int = 2,
+    clusters: np.ndarray | None = None,
+    resampled: str = "sentences",
 ) -> dict:
     """All agreement figures for a label task (alpha per Krippendorff 2011, kappas, AC1, pairwise).
 
@@ -150,7 +242,11 @@ def summarize_labels(
     ``fleiss_kappa``, ``scott_pi``, ``gwet_ac1``, ``pairwise`` (per pair of annotator
     indices sharing an item; alpha/kappa None below ``min_shared`` shared items),
     ``per_label`` (one-vs-rest nominal alpha), ``coincidence``, ``item_disagreement``
-    (per row of ``codes``, None where fewer than two annotations) and ``level``.
+    (per row of ``codes``, None where fewer than two annotations) and ``level``; the
+    coefficients of :data:`DEFINITIONS`; every ``X_ci95`` has an ``X_interval`` record
+    (method, what was resampled, draws, valid draws) and ``warnings`` lists
+    ``{"code", "message"}``. ``clusters`` (one id per row, e.g. the sentence of each stance
+    task) makes the bootstrap resample whole clusters, named ``resampled`` in the records.
     """
     check_level(level)
     if values is not None:
@@ -158,7 +254,16 @@ def summarize_labels(
     arr, _ = as_codes(codes, len(labels))
     _report(progress, 0.0)
     return _label_summary(
-        arr, list(labels), level, values, bootstrap_draws, seed, min_shared, progress
+        arr,
+        list(labels),
+        level,
+        values,
+        bootstrap_draws,
+        seed,
+        min_shared,
+        progress,
+        clusters=None if clusters is None else np.asarray(clusters),
+        resampled="items" if clusters is None else resampled,
     )
 
 
@@ -244,9 +349,11 @@ def summarize_attributions(
             "per_label": {role: _clean(per_role[TOKEN_LABELS.index(role)]) for role in ROLES},
             "has_attribution_per_label": summary["per_label"],
             "span_f1": span_f1(items, n_annotators, counts=pair_counts),
-            "triple_f1": triple_f1(items, n_annotators),
             "item_disagreement": _clean_list(combined),
         }
     )
+    spans = summarize_spans(items, n_annotators, bootstrap_draws=bootstrap_draws, seed=seed)
+    summary["warnings"] = summary["warnings"] + spans.pop("span_warnings")
+    summary.update(spans)
     _report(progress, 1.0)
     return summary

@@ -23,7 +23,7 @@ from labeling.agreement.aggregation import (
 
 def test_majority_vote_basic():
     codes = np.array([[0, 0, 1], [2, 2, 2], [1, -1, -1], [-1, -1, -1]])
-    labels, confidence = majority_vote(codes, 3)
+    labels, confidence = majority_vote(codes, 3, confidence="share")
     assert labels.tolist() == [0, 2, 1, -1]
     assert confidence.tolist() == pytest.approx([2 / 3, 1.0, 1.0, 0.0])
     assert labels.dtype == np.int64
@@ -41,10 +41,10 @@ def test_majority_vote_tie_policies():
             [2, 1, 1, 2],  # 1-2 tie
         ]
     )
-    none, conf = majority_vote(codes, 3)
+    none, conf = majority_vote(codes, 3, confidence="share")
     assert none.tolist() == [-1, -1, -1, 2, -1]
     assert conf.tolist() == pytest.approx([0.5, 0.5, 0.5, 0.75, 0.5])
-    first, conf_first = majority_vote(codes, 3, tie="first")
+    first, conf_first = majority_vote(codes, 3, tie="first", confidence="share")
     assert first.tolist() == [0, 1, 0, 2, 1]
     assert conf_first.tolist() == conf.tolist()
     prior, _ = majority_vote(codes, 3, tie="prior")
@@ -63,7 +63,7 @@ def test_majority_vote_empty_and_single_annotator():
     labels, confidence = majority_vote(np.empty((3, 0), dtype=int), 3)
     assert labels.tolist() == [-1, -1, -1]
     assert confidence.tolist() == [0.0, 0.0, 0.0]
-    labels, confidence = majority_vote(np.array([[2], [0], [-1]]), 3)
+    labels, confidence = majority_vote(np.array([[2], [0], [-1]]), 3, confidence="share")
     assert labels.tolist() == [2, 0, -1]
     assert confidence.tolist() == [1.0, 1.0, 0.0]
 

@@ -170,3 +170,31 @@ def test_expected_disorder_matches_pygamma_default_sampler(pygamma) -> None:
     standard_error = math.hypot(draws.std() / math.sqrt(150), draws.std() / math.sqrt(1500))
     assert ours["observed_disorder"] == pytest.approx(reference.observed_disorder, rel=1e-5)
     assert abs(ours["expected_disorder"] - reference.expected_disorder) < 4 * standard_error
+
+
+def test_observed_disorder_equals_pygamma_on_attribution_like_documents(pygamma) -> None:
+    """Triples (source, cue, content) of three annotators with jittered boundaries: the
+    components chain several triples, where the dynamic programme has real work."""
+    rng = np.random.default_rng(11)
+    dissim = pygamma.CombinedCategoricalDissimilarity(alpha=1, beta=1)
+    annotators = ["a0", "a1", "a2"]
+    for _ in range(2):
+        units = []
+        for sentence in range(12):
+            base = sentence * 40
+            if rng.random() < 0.5:
+                continue
+            true = [
+                (base + 1, base + 6, "source"),
+                (base + 7, base + 11, "cue"),
+                (base + 12, base + 38, "content"),
+            ]
+            for a in annotators:
+                if rng.random() < 0.85:
+                    for start, end, role in true:
+                        jb, je = rng.integers(-2, 3, size=2)
+                        begin = start + int(jb)
+                        units.append((a, begin, max(end + int(je), begin + 1), role))
+        reference = pygamma_continuum(pygamma, units, annotators).get_best_alignment(dissim)
+        ours = gamma_agreement(units, n_samples=1, annotators=annotators)
+        assert ours["observed_disorder"] == pytest.approx(reference.disorder, rel=1e-5)
