@@ -204,6 +204,15 @@ def build_result(
     result["annotators"] = annotators
     if "pairwise" in summary:
         result["pairwise"] = _map_pairwise(summary["pairwise"], annotators)
+    if "per_annotator" in summary:
+        result["per_annotator"] = [
+            {
+                **{k: v for k, v in entry.items() if k != "index"},
+                "id": annotators[entry["index"]]["id"],
+                "username": annotators[entry["index"]]["username"],
+            }
+            for entry in summary["per_annotator"]
+        ]
     if "per_target" in summary:  # a list: jsonb does not keep key order
         result["per_target"] = [
             {"target": name, **{k: v for k, v in sub.items() if k in PER_TARGET_KEYS}}

@@ -88,6 +88,39 @@ def _interval(
     return percentile_interval(samples), record
 
 
+def leave_one_out_alphas(
+    arr: np.ndarray,
+    counts: np.ndarray,
+    active: np.ndarray,
+    level: str,
+    values: np.ndarray | None,
+) -> list[dict]:
+    """Per active annotator: alpha of the others (this annotator's values left out).
+
+    ``alpha_without`` above the overall alpha means the data agree better without this
+    annotator; ``alpha_delta = alpha - alpha_without`` is their contribution.
+    """
+    overall = alpha_from_coincidences(coincidences_from_counts(counts), level, values)
+    out = []
+    rows = np.arange(arr.shape[0])
+    for a in active.tolist():
+        coded = arr[:, a] >= 0
+        without = counts.copy()
+        without[rows[coded], arr[coded, a]] -= 1  # one value per row: no repeated index
+        alpha = alpha_from_coincidences(coincidences_from_counts(without), level, values)
+        out.append(
+            {
+                "index": int(a),
+                "n_annotations": int(coded.sum()),
+                "alpha_without": _clean(alpha),
+                "alpha_delta": _clean(
+                    None if alpha is None or overall is None else overall - alpha
+                ),
+            }
+        )
+    return out
+
+
 def _label_summary(
     arr: np.ndarray,
     labels: Sequence[str],
@@ -170,6 +203,7 @@ def _label_summary(
                 "cohen_kappa", samples, bootstrap_draws, resampled, warnings
             )
     step(0.9)
+    per_annotator = leave_one_out_alphas(arr, counts, active, level, values)
     per_label = per_label_alpha_from_counts(counts)
     per_category_fleiss = per_category_fleiss_kappa_from_counts(counts)
     summary = {
@@ -205,6 +239,7 @@ def _label_summary(
         "pairwise": [
             {**e, "alpha": _clean(e["alpha"]), "kappa": _clean(e["kappa"])} for e in pairwise
         ],
+        "per_annotator": per_annotator,
         "per_label": {label: _clean(a) for label, a in zip(labels, per_label, strict=True)},
         "per_category_fleiss_kappa": {
             label: _clean(k) for label, k in zip(labels, per_category_fleiss, strict=True)

@@ -216,3 +216,17 @@ def test_hayes_krippendorff_q_is_the_share_of_draws_below_the_minimum() -> None:
     s = summarize_labels(codes, LABELS, bootstrap_draws=300)
     assert set(s["alpha_q"]) == {"0.667", "0.8"}
     assert s["alpha_q"]["0.667"] <= s["alpha_q"]["0.8"]
+
+
+def test_leave_one_out_alpha_points_at_the_annotator_who_disagrees() -> None:
+    rng = np.random.default_rng(8)
+    truth = rng.integers(0, 3, 200)
+    codes = np.stack([truth, truth, truth, rng.integers(0, 3, 200)], axis=1)
+    codes[rng.random(codes.shape) < 0.05] = -1
+    s = summarize_labels(codes, LABELS, bootstrap_draws=0)
+    by_index = {e["index"]: e for e in s["per_annotator"]}
+    assert by_index[3]["alpha_without"] == pytest.approx(1.0)
+    assert by_index[3]["alpha_delta"] < -0.2
+    assert all(by_index[a]["alpha_without"] < s["alpha"] for a in range(3))
+    direct = summarize_labels(codes[:, :3], LABELS, bootstrap_draws=0)["alpha"]
+    assert by_index[3]["alpha_without"] == pytest.approx(direct)
