@@ -284,8 +284,38 @@ def best_alignment_disorder(
     roots, comp = np.unique(labels, return_inverse=True)
     order = np.argsort(comp, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(comp[order]) != 0, True])
-    costs = np.empty(roots.size)
-    for c in range(roots.size):
+    sizes = np.diff(bounds)
+    costs = np.full(roots.size, delta_empty)  # a lone unit is a singleton alignment
+    # Two units: one unitary alignment, or two singletons, whichever is cheaper.
+    pairs = n_annotators * (n_annotators - 1) / 2.0
+
+    def together(*rows: np.ndarray) -> np.ndarray:
+        """Disorder of one unitary alignment of these units (inf if an annotator repeats)."""
+        out = np.full(rows[0].shape[0], delta_empty)
+        for x in range(len(rows)):
+            for y in range(x + 1, len(rows)):
+                d = dissimilarity(rows[x], rows[y], alpha, beta, delta_empty)
+                out += (d - delta_empty) / pairs
+                out[rows[x][:, 0] == rows[y][:, 0]] = np.inf
+        return out
+
+    two = np.flatnonzero(sizes == 2)
+    if two.size:
+        a, b = units[order[bounds[two]]], units[order[bounds[two] + 1]]
+        costs[two] = np.minimum(2.0 * delta_empty, together(a, b))
+    three = np.flatnonzero(sizes == 3)
+    if three.size:  # the five partitions of three units
+        a, b, c = (units[order[bounds[three] + i]] for i in range(3))
+        costs[three] = np.minimum.reduce(
+            [
+                np.full(three.size, 3.0 * delta_empty),
+                together(a, b) + delta_empty,
+                together(a, c) + delta_empty,
+                together(b, c) + delta_empty,
+                together(a, b, c),
+            ]
+        )
+    for c in np.flatnonzero(sizes > 3).tolist():
         members = order[bounds[c] : bounds[c + 1]]
         costs[c] = _component_cost(members, units, n_annotators, alpha, beta, delta_empty)
     disorder = float(costs.sum()) / (n / n_annotators)

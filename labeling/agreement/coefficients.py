@@ -48,7 +48,7 @@ def percent_agreement(codes: np.ndarray, n_categories: int | None = None) -> flo
     return percent_agreement_from_counts(value_counts(arr, n_categories))
 
 
-def _rated_shares(counts: np.ndarray) -> np.ndarray:
+def rated_shares(counts: np.ndarray) -> np.ndarray:
     """``pi_k = (1/n) sum_i r_ik / r_i`` over items with at least one rating (Gwet 2014)."""
     counts_f = counts.astype(np.float64, copy=False)
     m = counts_f.sum(axis=1)
@@ -58,12 +58,14 @@ def _rated_shares(counts: np.ndarray) -> np.ndarray:
     return (counts_f[rated] / m[rated, None]).mean(axis=0)
 
 
-def fleiss_kappa_from_counts(counts: np.ndarray) -> float | None:
+def fleiss_kappa_from_counts(
+    counts: np.ndarray, p_a: float | None = None, pi: np.ndarray | None = None
+) -> float | None:
     """Fleiss' kappa (Fleiss 1971), generalised to missing ratings as in Gwet (2014) / irrCAC."""
-    p_a = percent_agreement_from_counts(counts)
+    p_a = percent_agreement_from_counts(counts) if p_a is None else p_a
     if p_a is None:
         return None
-    pi = _rated_shares(counts)
+    pi = rated_shares(counts) if pi is None else pi
     return _chance_corrected(p_a, float((pi**2).sum()))
 
 
@@ -73,13 +75,15 @@ def fleiss_kappa(codes: np.ndarray, n_categories: int | None = None) -> float | 
     return fleiss_kappa_from_counts(value_counts(arr, n_categories))
 
 
-def gwet_ac1_from_counts(counts: np.ndarray) -> float | None:
+def gwet_ac1_from_counts(
+    counts: np.ndarray, p_a: float | None = None, pi: np.ndarray | None = None
+) -> float | None:
     """Gwet's AC1 ``(p_a - p_e)/(1 - p_e)``, ``p_e = sum_k pi_k (1 - pi_k)/(q - 1)`` (Gwet 2008)."""
     q = counts.shape[1]
-    p_a = percent_agreement_from_counts(counts)
+    p_a = percent_agreement_from_counts(counts) if p_a is None else p_a
     if p_a is None or q < 2:
         return None
-    pi = _rated_shares(counts)
+    pi = rated_shares(counts) if pi is None else pi
     p_e = float((pi * (1.0 - pi)).sum() / (q - 1))
     return _chance_corrected(p_a, p_e)
 
@@ -190,14 +194,14 @@ def scott_pi(codes: np.ndarray, n_categories: int | None = None) -> float | None
     return scott_pi_from_counts(value_counts(arr, n_categories))
 
 
-def brennan_prediger_from_counts(counts: np.ndarray) -> float | None:
+def brennan_prediger_from_counts(counts: np.ndarray, p_a: float | None = None) -> float | None:
     """Brennan & Prediger's (1981) kappa_n, Bennett et al.'s (1954) S: chance = 1/q.
 
     ``(p_a - 1/q) / (1 - 1/q)`` with ``p_a`` the mean-over-items percent agreement and
     ``q`` the number of categories of the schema.
     """
     q = counts.shape[1]
-    p_a = percent_agreement_from_counts(counts)
+    p_a = percent_agreement_from_counts(counts) if p_a is None else p_a
     if p_a is None or q < 2:
         return None
     return _chance_corrected(p_a, 1.0 / q)
@@ -263,7 +267,9 @@ def agreement_weights(
     return 1.0 - d / top if top > 0 else np.ones_like(d)
 
 
-def gwet_ac2_from_counts(counts: np.ndarray, weights: np.ndarray) -> float | None:
+def gwet_ac2_from_counts(
+    counts: np.ndarray, weights: np.ndarray, pi: np.ndarray | None = None
+) -> float | None:
     """Gwet's AC2 with agreement weights ``w`` (Gwet 2014, ch. 3; AC1 when ``w`` = identity).
 
     ``p_a`` = mean over pairable items of ``sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1))`` with
@@ -278,6 +284,6 @@ def gwet_ac2_from_counts(counts: np.ndarray, weights: np.ndarray) -> float | Non
         return None
     weighted = c[ok] @ np.asarray(weights, dtype=np.float64).T
     p_a = float(((c[ok] * (weighted - 1.0)).sum(axis=1) / (m[ok] * (m[ok] - 1.0))).mean())
-    pi = _rated_shares(counts)
+    pi = rated_shares(counts) if pi is None else pi
     p_e = float(np.sum(weights)) / (q * (q - 1)) * float((pi * (1.0 - pi)).sum())
     return _chance_corrected(p_a, p_e)

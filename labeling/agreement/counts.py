@@ -69,10 +69,17 @@ def pair_weights(m: np.ndarray) -> np.ndarray:
     return w
 
 
-def coincidences_from_counts(counts: np.ndarray) -> np.ndarray:
-    """Coincidences ``o_ck = sum_u (n_uc n_uk - [c=k] n_uc) / (m_u - 1)`` (Krippendorff 2011)."""
+def coincidences_from_counts(
+    counts: np.ndarray, multiplicity: np.ndarray | None = None
+) -> np.ndarray:
+    """Coincidences ``o_ck = sum_u (n_uc n_uk - [c=k] n_uc) / (m_u - 1)`` (Krippendorff 2011).
+
+    ``multiplicity[u]``, if given, is how many items row ``u`` stands for.
+    """
     counts_f = counts.astype(np.float64, copy=False)
     w = pair_weights(counts_f @ np.ones(counts.shape[1]))
+    if multiplicity is not None:
+        w = w * np.asarray(multiplicity, dtype=np.float64)
     weighted = counts_f * w[:, None]
     o = counts_f.T @ weighted
     o[np.diag_indices_from(o)] -= weighted.sum(axis=0)

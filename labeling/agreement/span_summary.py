@@ -72,9 +72,20 @@ def build_continuum(
 
 
 def _concatenate(units: list[np.ndarray], lengths: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The tasks ``order`` laid end to end: their unit rows with shifted offsets."""
+    flat = np.concatenate(units) if units else np.zeros((0, 4), dtype=np.int64)
+    counts = np.array([u.shape[0] for u in units], dtype=np.int64)
+    first = np.cumsum(counts) - counts
     offsets = np.concatenate([[0], np.cumsum(lengths[order])[:-1]])
-    parts = [units[t] + np.array([0, off, off, 0]) for t, off in zip(order, offsets, strict=True)]
-    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+    per = counts[order]
+    total = int(per.sum())
+    # Row indices of the picked tasks' units, in pick order.
+    index = np.repeat(first[order], per) + (np.arange(total) - np.repeat(np.cumsum(per) - per, per))
+    rows = flat[index].copy()
+    shift = np.repeat(offsets, per)
+    rows[:, 1] += shift
+    rows[:, 2] += shift
+    return rows
 
 
 def _alpha_u(rows: np.ndarray, total: int, m: int) -> tuple[float | None, dict[str, float | None]]:

@@ -41,9 +41,10 @@ from .coefficients import (
     observed_agreement_from_coincidences,
     per_category_fleiss_kappa_from_counts,
     percent_agreement_from_counts,
+    rated_shares,
     scott_pi_from_counts,
 )
-from .counts import as_codes, coincidences_from_counts, value_counts
+from .counts import as_codes, coincidences_from_counts, unique_rows, value_counts
 from .data_warnings import interval_warnings, sample_size_warnings, warning
 from .intervals import (
     ALPHA_MINIMA,
@@ -67,7 +68,10 @@ def _clean(x: object) -> float | None:
 
 
 def _clean_list(xs: np.ndarray) -> list[float | None]:
-    return [_clean(x) for x in np.asarray(xs, dtype=np.float64).tolist()]
+    arr = np.asarray(xs, dtype=np.float64)
+    out = arr.astype(object)
+    out[~np.isfinite(arr)] = None
+    return out.tolist()
 
 
 def _report(progress: Progress, fraction: float) -> None:
@@ -101,21 +105,25 @@ def leave_one_out_alphas(
     annotator; ``alpha_delta = alpha - alpha_without`` is their contribution.
     """
     overall = alpha_from_coincidences(coincidences_from_counts(counts), level, values)
+    if active.size == 0:
+        return []
+    # Items collapse to few distinct rows of codes; coincidences are sums over items, so
+    # each distinct row counts with its multiplicity.
+    shifted, mult, _ = unique_rows(arr + 1)
+    patterns = shifted - 1
+    pattern_counts = value_counts(patterns, counts.shape[1])
     out = []
-    rows = np.arange(arr.shape[0])
     for a in active.tolist():
-        coded = arr[:, a] >= 0
-        without = counts.copy()
-        without[rows[coded], arr[coded, a]] -= 1  # one value per row: no repeated index
-        alpha = alpha_from_coincidences(coincidences_from_counts(without), level, values)
+        without = pattern_counts.copy()
+        coded = np.flatnonzero(patterns[:, a] >= 0)
+        without[coded, patterns[coded, a]] -= 1
+        alpha = alpha_from_coincidences(coincidences_from_counts(without, mult), level, values)
         out.append(
             {
                 "index": int(a),
-                "n_annotations": int(coded.sum()),
+                "n_annotations": int((arr[:, a] >= 0).sum()),
                 "alpha_without": _clean(alpha),
-                "alpha_delta": _clean(
-                    None if alpha is None or overall is None else overall - alpha
-                ),
+                "alpha_delta": None if alpha is None or overall is None else overall - alpha,
             }
         )
     return out
@@ -204,6 +212,14 @@ def _label_summary(
             )
     step(0.9)
     per_annotator = leave_one_out_alphas(arr, counts, active, level, values)
+    p_a = percent_agreement_from_counts(counts)
+    shares = rated_shares(counts)
+    ac1 = gwet_ac1_from_counts(counts, p_a, shares)
+    if level == "nominal":  # identity weights: AC2 is AC1
+        ac2 = ac1
+    else:
+        weights = agreement_weights(level, n_categories, values)
+        ac2 = gwet_ac2_from_counts(counts, weights, shares)
     per_label = per_label_alpha_from_counts(counts)
     per_category_fleiss = per_category_fleiss_kappa_from_counts(counts)
     summary = {
@@ -213,7 +229,7 @@ def _label_summary(
         "alpha_ci95": ci,
         "alpha_interval": record,
         "alpha_q": q_values,
-        "percent_agreement": _clean(percent_agreement_from_counts(counts)),
+        "percent_agreement": _clean(p_a),
         "observed_agreement": _clean(observed_agreement_from_coincidences(o)),
         "n_items": int((m >= 1).sum()),
         "n_pairable_items": int((m >= 2).sum()),
@@ -227,13 +243,11 @@ def _label_summary(
             "min_shared": min_shared,
         },
         "weighted_kappa": weighted,
-        "fleiss_kappa": _clean(fleiss_kappa_from_counts(counts)),
+        "fleiss_kappa": _clean(fleiss_kappa_from_counts(counts, p_a, shares)),
         "scott_pi": _clean(scott_pi_from_counts(counts)),
-        "gwet_ac1": _clean(gwet_ac1_from_counts(counts)),
-        "gwet_ac2": _clean(
-            gwet_ac2_from_counts(counts, agreement_weights(level, n_categories, values))
-        ),
-        "brennan_prediger": _clean(brennan_prediger_from_counts(counts)),
+        "gwet_ac1": _clean(ac1),
+        "gwet_ac2": _clean(ac2),
+        "brennan_prediger": _clean(brennan_prediger_from_counts(counts, p_a)),
         **{f"{name}_ci95": coefficient_cis.get(name) for name in CI_COEFFICIENTS},
         **{f"{name}_interval": coefficient_records.get(name) for name in CI_COEFFICIENTS},
         "pairwise": [
