@@ -198,6 +198,9 @@ LABELING = {
     "LEASE_MINUTES": env.int("LABELING_LEASE_MINUTES", default=30),
     "AGREEMENT_DEBOUNCE_SECONDS": env.int("LABELING_AGREEMENT_DEBOUNCE_SECONDS", default=30),
     "BOOTSTRAP_DRAWS": env.int("LABELING_BOOTSTRAP_DRAWS", default=1000),
+    # What agreement intervals resample where one sentence yields several tasks (stance
+    # targets): "sentence" (default) or "document" (whole documents, the cautious choice).
+    "BOOTSTRAP_CLUSTER": env.str("LABELING_BOOTSTRAP_CLUSTER", default="sentence"),
     "MAX_UPLOAD_BYTES": env.int("LABELING_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024),
     # GET .../export/ streams at most this many tasks (0: no limit); larger exports answer
     # 409 and go through the export job, so no request streams for minutes.
@@ -205,6 +208,8 @@ LABELING = {
     # An import request that could create more tasks than this becomes an import job.
     "MAX_REQUEST_TASKS": env.int("LABELING_MAX_REQUEST_TASKS", default=20_000),
 }
+if LABELING["BOOTSTRAP_CLUSTER"] not in ("sentence", "document"):
+    raise ImproperlyConfigured("LABELING_BOOTSTRAP_CLUSTER must be 'sentence' or 'document'")
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]
 # Uploads over the limit are refused on every path; files go to disk past 2.5 MB.
 FILE_UPLOAD_HANDLERS = [

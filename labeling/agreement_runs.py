@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from labeling import events
 from labeling.access import access_lead_object
+from labeling.agreement.definitions import DEFINITIONS
 from labeling.jobs.lifecycle import Job, enqueue, is_eager, run_job
 from labeling.kinds import kind_spec
 from labeling.kinds.lookup import project_schema
@@ -94,16 +95,27 @@ def _jsonable(value: Any) -> Any:
 PER_TARGET_KEYS = (
     "alpha",
     "alpha_ci95",
+    "alpha_interval",
+    "alpha_q",
     "percent_agreement",
+    "observed_agreement",
     "n_items",
     "n_pairable_items",
     "n_annotations",
     "n_annotators",
     "cohen_kappa",
+    "cohen_kappa_ci95",
+    "weighted_kappa",
     "fleiss_kappa",
+    "fleiss_kappa_ci95",
     "scott_pi",
+    "scott_pi_ci95",
     "gwet_ac1",
+    "gwet_ac1_ci95",
+    "gwet_ac2",
+    "brennan_prediger",
     "per_label",
+    "warnings",
 )
 
 
@@ -221,6 +233,8 @@ def build_result(
     top = _top_disputed(scores, task_ids, disputed_limit) if scores is not None else []
     result["most_disputed"] = _most_disputed(top, annotators) if top else []
     result.update(extra or {})
+    result.setdefault("warnings", [])
+    result["definitions"] = DEFINITIONS
     return _jsonable(result)
 
 

@@ -29,6 +29,31 @@ class PairSerializer(serializers.Serializer):
     kappa = serializers.FloatField(allow_null=True)
 
 
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="few_valid_draws, no_interval, too_few_pairable_values, failing_target, "
+        "no_label_values, tasks_left_out"
+    )
+    message = serializers.CharField()
+
+
+class IntervalSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    resampled = serializers.CharField(help_text="items, sentences, documents or tasks")
+    n_draws = serializers.IntegerField()
+    n_valid = serializers.IntegerField(help_text="Draws where the figure was defined.")
+    confidence = serializers.FloatField()
+
+
+class TargetResultSerializer(serializers.Serializer):
+    target = serializers.CharField()
+    alpha = serializers.FloatField(allow_null=True)
+    alpha_ci95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    alpha_interval = IntervalSerializer(allow_null=True)
+    n_items = serializers.IntegerField()
+    warnings = WarningSerializer(many=True)
+
+
 class AgreementResultSerializer(serializers.Serializer):
     """The documented part of a finished run's result (more keys may be present)."""
 
@@ -54,10 +79,26 @@ class AgreementResultSerializer(serializers.Serializer):
     most_disputed = serializers.ListField(
         child=serializers.DictField(), help_text="Most disputed tasks first, with every value."
     )
-    per_target = serializers.ListField(
-        child=serializers.DictField(),
+    per_target = TargetResultSerializer(
+        many=True,
         required=False,
-        help_text="Stance: the headline metrics per target, in schema order.",
+        help_text="Stance: the metrics per target, in schema order (the headline pools them).",
+    )
+    alpha_interval = IntervalSerializer(
+        allow_null=True, required=False, help_text="How alpha_ci95 was drawn."
+    )
+    warnings = WarningSerializer(many=True, help_text="Machine-readable caveats of this result.")
+    definitions = serializers.DictField(
+        child=serializers.DictField(), help_text="Each figure's definition and source."
+    )
+    unitizing_alpha = serializers.DictField(
+        required=False, help_text="Attribution: Krippendorff's alpha_U overall, per role, CI."
+    )
+    gamma = serializers.DictField(
+        required=False, help_text="Attribution: Mathet's gamma overall, per role, CI."
+    )
+    triple_f1 = serializers.DictField(
+        required=False, help_text="Attribution: pairwise F1 of whole triples (exact, overlap)."
     )
 
 

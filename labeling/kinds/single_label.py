@@ -58,6 +58,8 @@ class LabelMatrix:
     targets: np.ndarray | None = None  # (n_items,) index into target_names
     target_names: list[str] = field(default_factory=list)
     n_unknown_labels: int = 0
+    clusters: np.ndarray | None = None  # (n_items,) sentence or document of each row
+    cluster_name: str = "items"  # what the bootstrap resamples
 
 
 class SingleLabelKind(KindSpec):
@@ -203,14 +205,17 @@ class SingleLabelKind(KindSpec):
             Annotation.objects.filter(task__project_id=project_id, task__kind=self.name)
         ).order_by()
         total = qs.count()
-        rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(
-            "task_id", "annotator_id", "label", "task__target"
-        )
+        cluster = cluster_field(bool(schema_targets))
+        fields = ["task_id", "annotator_id", "label", "task__target"]
+        if cluster:
+            fields.append(cluster[0])
+        rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(*fields)
         task_ids = np.empty(total, dtype=np.int64)
         annotator_ids = np.empty(total, dtype=np.int64)
         codes = np.empty(total, dtype=np.int64)
         target_of: dict[str, int] = {}
         target_idx = np.empty(total, dtype=np.int64)
+        cluster_ids = np.empty(total, dtype=np.int64) if cluster else None
         n = 0
         for row in rows.iterator(chunk_size=CHUNK_SIZE):
             if n == total:  # annotations added since the count: the next run sees them
@@ -218,6 +223,8 @@ class SingleLabelKind(KindSpec):
             task_ids[n], annotator_ids[n] = row[0], row[1]
             codes[n] = code_of.get(row[2], -1)
             target_idx[n] = target_of.setdefault(row[3], len(target_of))
+            if cluster_ids is not None:
+                cluster_ids[n] = row[4]
             n += 1
             if n % CHUNK_SIZE == 0:
                 report(progress, n, total, 1.0)
@@ -241,6 +248,10 @@ class SingleLabelKind(KindSpec):
             remap = np.array([order.index(t) for t in target_of], dtype=np.int64)
             targets = remap[targets] if targets.size else targets
             target_names = order
+        clusters = None
+        if cluster_ids is not None:
+            clusters = np.empty(items.size, dtype=np.int64)
+            clusters[rows_of] = cluster_ids[:n][known]
         report(progress, 1, 1, 1.0)
         return LabelMatrix(
             codes=matrix,
@@ -252,6 +263,8 @@ class SingleLabelKind(KindSpec):
             targets=targets,
             target_names=target_names,
             n_unknown_labels=n_unknown,
+            clusters=clusters,
+            cluster_name=f"{cluster[1]}s" if cluster else "items",
         )
 
     def compute_agreement(
@@ -351,6 +364,44 @@ def label_data(rows: Any) -> LabelData:
     )
 
 
+def cluster_field(has_targets: bool) -> tuple[str, str] | None:
+    """The column grouping tasks for the bootstrap, and its name; None: tasks are independent.
+
+    With targets one sentence yields a task per target: those tasks are not independent,
+    so intervals resample sentences. ``LABELING_BOOTSTRAP_CLUSTER=document`` resamples
+    whole documents, for every kind.
+    """
+    from django.conf import settings
+
+    if settings.LABELING["BOOTSTRAP_CLUSTER"] == "document":
+        return ("task__document_id", "document")
+    if has_targets:
+        return ("task__sentence_id", "sentence")
+    return None
+
+
+ALPHA_TENTATIVE = 0.667  # Krippendorff (2004, sec. 12.7): the lowest alpha for tentative use
+
+
+def failing_target_warnings(pooled: dict[str, Any], per_target: dict[str, dict]) -> list[dict]:
+    """A ``failing_target`` warning for each target whose whole interval lies below 0.667."""
+    out = []
+    for name, sub in per_target.items():
+        ci = sub.get("alpha_ci95")
+        if sub.get("alpha") is not None and ci and ci[1] < ALPHA_TENTATIVE:
+            pooled_alpha = pooled.get("alpha")
+            pooled_text = "n/a" if pooled_alpha is None else f"{pooled_alpha:.3f}"
+            out.append(
+                {
+                    "code": "failing_target",
+                    "message": f"target {name!r}: alpha {sub['alpha']:.3f} "
+                    f"[{ci[0]:.3f}, {ci[1]:.3f}] is below {ALPHA_TENTATIVE} "
+                    f"(Krippendorff 2004, sec. 12.7); the pooled alpha {pooled_text} hides it",
+                }
+            )
+    return out
+
+
 def _index(items: list[str], item: str) -> int:
     return items.index(item) if item in items else len(items)
 
@@ -370,30 +421,33 @@ def summarize_matrix(
     if matrix.targets is not None and len(matrix.target_names) > 1:
         groups = [(name, matrix.targets == i) for i, name in enumerate(matrix.target_names)]
     share = 1.0 / (1 + len(groups) / 2)  # the per-target runs together cost about half
-    summary = summarize_labels(
-        matrix.codes,
-        matrix.labels,
-        matrix.level,
-        values=values,
-        bootstrap_draws=bootstrap_draws,
-        seed=seed,
-        progress=sub_progress(progress, 0.0, share),
-    )
+
+    def summarize(rows: Any, lo: float, hi: float) -> dict[str, Any]:
+        clusters = None if matrix.clusters is None else matrix.clusters[rows]
+        if clusters is not None and np.unique(clusters).size == clusters.size:
+            clusters = None  # one task per cluster: the item bootstrap is the same
+        return summarize_labels(
+            matrix.codes[rows],
+            matrix.labels,
+            matrix.level,
+            values=values,
+            bootstrap_draws=bootstrap_draws,
+            seed=seed,
+            progress=sub_progress(progress, lo, hi),
+            clusters=clusters,
+            resampled=matrix.cluster_name,
+        )
+
+    summary = summarize(slice(None), 0.0, share)
     if groups:
         per_target = {}
         step = (1.0 - share) / len(groups)
         for i, (name, rows) in enumerate(groups):
             lo = share + i * step
-            per_target[name] = summarize_labels(
-                matrix.codes[rows],
-                matrix.labels,
-                matrix.level,
-                values=values,
-                bootstrap_draws=bootstrap_draws,
-                seed=seed,
-                progress=sub_progress(progress, lo, lo + step),
-            )
+            per_target[name] = summarize(rows, lo, lo + step)
         summary["per_target"] = per_target
+        summary["alpha_scope"] = "pooled over targets"
+        summary["warnings"] = summary["warnings"] + failing_target_warnings(summary, per_target)
     elif matrix.targets is not None and matrix.target_names:
         summary["per_target"] = {matrix.target_names[0]: dict(summary)}
     return summary
