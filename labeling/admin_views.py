@@ -749,6 +749,15 @@ def agreement_view(
             annotation["summary"] = summary(annotation.get("value"))
         item["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[item["task_id"]])
     pending = next((r for r in runs if r.status in (JobStatus.QUEUED, JobStatus.RUNNING)), None)
+    roles = ("source", "cue", "content")
+    span_rows = {}
+    if result is not None and isinstance(result.get("unitizing_alpha"), dict):
+        per_u = result["unitizing_alpha"].get("per_role") or {}
+        per_g = (result.get("gamma") or {}).get("per_role") or {}
+        span_rows = {
+            "unitizing": [(r, per_u.get(r)) for r in roles],
+            "gamma": [(r, (per_g.get(r) or {}).get("gamma")) for r in roles],
+        }
     return _render(
         request,
         "agreement.html",
@@ -762,6 +771,8 @@ def agreement_view(
             "result": result,
             "disputed": disputed,
             "kind_config": kind_config,
+            "span_roles": roles,
+            "span_rows": span_rows,
             "dashboard": {
                 "projectId": project.pk,
                 "kind": kind,

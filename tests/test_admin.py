@@ -414,3 +414,28 @@ def test_annotate_page_offers_the_members_projects_and_kinds(client, world) -> N
     response = client.get(reverse("admin:labeling_annotate") + f"?project={world['q'].pk}")
     assert response.context["workspace_config"]["projectId"] == world["p"].pk
     assert b"workspace.js" in response.content
+
+
+def test_agreement_dashboard_shows_targets_spans_warnings_and_staleness(
+    client, world, django_capture_on_commit_callbacks
+) -> None:
+    p = world["p"]
+    stance = Task.objects.filter(project=p, kind="stance").order_by("pk")
+    for task in stance:
+        for user, value in ((world["ann1"], "favor"), (world["ann2"], "against")):
+            Annotation.objects.create(task=task, annotator=user, value={"label": value})
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_agreement_run(project=p, kind="stance", user=world["lead"])
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    login(client, world["lead"])
+    url = reverse("admin:labeling_agreement", args=[p.pk])
+    page = client.get(url + "?kind=stance").content.decode()
+    assert 'id="lb-targets"' in page
+    assert 'data-target="Ukrainian government"' in page
+    assert "pooled over targets" in page
+    assert 'class="lb-msg warning"' in page  # too few pairable values, at least
+    with django_capture_on_commit_callbacks(execute=True):
+        request_agreement_run(project=p, kind="attribution", user=world["lead"])
+    page = client.get(url + "?kind=attribution").content.decode()
+    assert 'id="lb-spans"' in page
