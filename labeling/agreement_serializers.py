@@ -32,7 +32,7 @@ class PairSerializer(serializers.Serializer):
 class WarningSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="few_valid_draws, no_interval, too_few_pairable_values, failing_target, "
-        "no_label_values, tasks_left_out"
+        "tasks_left_out"
     )
     message = serializers.CharField()
 
