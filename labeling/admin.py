@@ -343,6 +343,7 @@ class ProjectAdmin(ScopedAdmin):
                 ("Progress", reverse("admin:labeling_progress", args=[obj.pk])),
                 ("Import", reverse("admin:labeling_import", args=[obj.pk])),
                 ("Members", reverse("admin:labeling_members", args=[obj.pk])),
+                ("Quality", reverse("admin:labeling_quality", args=[obj.pk])),
             ]
         return format_html(
             '<span class="lb-links">{}</span>',

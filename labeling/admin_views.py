@@ -55,6 +55,7 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import Utf16Index, to_utf16
+from labeling.quality.admin_views import quality_view
 from labeling.sentence_window import sentence_window
 from labeling.uploads import too_large_message, upload_too_large
 
@@ -74,6 +75,7 @@ def site_urls(site: admin.AdminSite) -> list[URLPattern]:
         view(agreement_view, "project/<int:project_id>/agreement/", "labeling_agreement"),
         view(import_status_view, "import-job/<int:job_id>/status/", "labeling_import_status"),
         view(adjudicate_view, "task/<int:task_id>/adjudicate/", "labeling_adjudicate"),
+        view(quality_view, "project/<int:project_id>/quality/", "labeling_quality"),
     ]
 
 

@@ -264,3 +264,43 @@ def test_every_reading_endpoint_answers_in_both_units(
         assert TEXT[cp["start"] : cp["end"]] == expected, url
         assert js_slice(TEXT, u16) == expected, url
         assert u16["start"] == cp["start"] + 3, url  # 🇺🇦👍 come before
+
+
+def test_controls_and_qualification_feedback_in_both_units(world) -> None:
+    from labeling.quality.models import ControlQuestion, QualitySettings
+
+    project, lead, ann, _, doc = world
+    task = Task.objects.get(sentence__position=0)
+    url = f"/api/projects/{project.pk}/controls/?offset_unit=utf16"
+    posted = client_for(lead).post(
+        url, [{"task": task.pk, "value": {"attributions": [triple(js_span)]}}], format="json"
+    )
+    assert posted.status_code == 201, posted.json()
+    cue = ControlQuestion.objects.get(task=task).value["attributions"][0]["cue"]
+    assert TEXT[cue["start"] : cue["end"]] == "said"  # stored in code points
+    assert js_slice(TEXT, posted.json()[0]["value"]["attributions"][0]["cue"]) == "said"
+    listed = client_for(lead).get(url).json()["results"][0]
+    assert js_slice(TEXT, listed["value"]["attributions"][0]["cue"]) == "said"
+    bad = client_for(lead).post(
+        url,
+        [
+            {
+                "task": task.pk,
+                "value": {"attributions": [{**triple(js_span), "cue": {"start": 29, "end": 30}}]},
+            }
+        ],
+        format="json",
+    )
+    assert bad.status_code == 400  # 29 is inside the surrogate pair of 🇺🇦
+    assert "[0].value.attributions[0].cue.start" in bad.json()["errors"], bad.json()
+    QualitySettings.objects.create(project=project, qualification_size=1)
+    api = client_for(ann)
+    got = api.get(f"/api/projects/{project.pk}/next-task/?kind=attribution").json()
+    assert got["id"] == task.pk
+    answer = api.put(
+        f"/api/tasks/{task.pk}/annotation/?offset_unit=utf16",
+        {"value": {"attributions": [triple(js_span)]}},
+        format="json",
+    ).json()
+    assert answer["feedback"]["correct"] is True
+    assert js_slice(TEXT, answer["feedback"]["answer"]["attributions"][0]["cue"]) == "said"

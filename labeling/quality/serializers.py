@@ -60,12 +60,23 @@ class ControlInSerializer(serializers.Serializer):
 
 class ControlSerializer(serializers.ModelSerializer):
     target = serializers.CharField(source="task.target", read_only=True)
+    document = serializers.IntegerField(source="task.document_id", read_only=True)
     n_answers = serializers.IntegerField(read_only=True)
     accuracy = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = ControlQuestion
-        fields = ["id", "task", "kind", "target", "value", "n_answers", "accuracy", "created_at"]
+        fields = [
+            "id",
+            "task",
+            "kind",
+            "target",
+            "document",
+            "value",
+            "n_answers",
+            "accuracy",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -76,6 +87,7 @@ def control_body(control: ControlQuestion) -> dict[str, Any]:
         "task": control.task_id,
         "kind": control.kind,
         "target": control.task.target,
+        "document": control.task.document_id,
         "value": control.value,
         "n_answers": getattr(control, "n_answers", 0),
         "accuracy": getattr(control, "accuracy", None),

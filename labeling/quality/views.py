@@ -12,11 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import LEAD, access_project, parse_id
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
 from labeling.exceptions import NotFound
-from labeling.models import Membership
+from labeling.models import Membership, Task
 from labeling.quality import reservations
 from labeling.quality import serializers as s
-from labeling.quality.controls import parse_controls, remove_control, set_controls
+from labeling.quality.controls import ControlSpec, parse_controls, remove_control, set_controls
 from labeling.quality.escalation import escalation_counts
 from labeling.quality.models import ControlQuestion, QualitySettings
 from labeling.quality.reports import annotator_report
@@ -25,7 +26,7 @@ from labeling.quality.status import update_annotator
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 
 
-class ControlListView(generics.ListAPIView):
+class ControlListView(OffsetUnitPageMixin, generics.ListAPIView):
     """Control questions of a project with how often they were answered right (leads).
 
     POST a list of ``{"task", "value"}`` to make those tasks control questions.
@@ -50,13 +51,33 @@ class ControlListView(generics.ListAPIView):
             .order_by("id")
         )
 
-    @extend_schema(request=s.ControlInSerializer(many=True), responses={201: s.ControlSerializer})
+    @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
+        request=s.ControlInSerializer(many=True),
+        responses={201: s.ControlSerializer(many=True)},
+    )
     def post(self, request: Request, project_id: int) -> Response:
+        """Values with spans are read (and answered) in ``offset_unit``."""
         project = access_project(request.user, project_id, role=LEAD)
-        controls = set_controls(
-            project=project, specs=parse_controls(request.data), user=request.user
-        )
-        return Response([s.control_body(c) for c in controls], status=status.HTTP_201_CREATED)
+        offsets = Offsets.of(request)
+        specs = parse_controls(request.data)
+        if offsets.utf16:
+            documents = dict(
+                Task.objects.filter(project=project, pk__in=[c.task_id for c in specs]).values_list(
+                    "pk", "document_id"
+                )
+            )
+            specs = [
+                ControlSpec(
+                    c.task_id, offsets.into(c.value, documents[c.task_id], field=f"[{i}].value")
+                )
+                if c.task_id in documents
+                else c
+                for i, c in enumerate(specs)
+            ]
+        controls = set_controls(project=project, specs=specs, user=request.user)
+        body = offsets.out_items([s.control_body(c) for c in controls], "document")
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ControlDetailView(APIView):
