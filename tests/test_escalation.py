@@ -20,21 +20,35 @@ VERIF = [{"kind": "verifiability", "labels": LABELS}]
 TEXTS = [" ".join(f"Sentence {j} of document {i}." for j in range(4)) for i in range(3)]
 
 
-def test_disagreement_is_the_items_observed_disagreement() -> None:
-    assert disagreement([{"label": "a"}, {"label": "a"}], labels=["a", "b"], level="nominal") == 0
-    assert disagreement([{"label": "a"}, {"label": "b"}], labels=["a", "b"], level="nominal") == 1
-    assert disagreement([{"label": "a"}], labels=["a", "b"], level="nominal") is None
-    three = disagreement(
-        [{"label": "a"}, {"label": "a"}, {"label": "b"}], labels=["a", "b"], level="nominal"
+def _labels(*given: str, level: str = "nominal", values=None) -> float | None:
+    return disagreement(
+        [{"label": g} for g in given],
+        kind="verifiability",
+        labels=["a", "b", "c"],
+        level=level,
+        label_values=values,
     )
-    assert three == pytest.approx(2 / 3)
+
+
+def test_disagreement_is_the_items_observed_disagreement() -> None:
+    assert _labels("a", "a") == 0
+    assert _labels("a", "b") == 1
+    assert _labels("a") is None
+    assert _labels("a", "a", "b") == pytest.approx(2 / 3)
+    # interval: squared distances over the largest, (1 - 0)^2 / (10 - 0)^2
+    assert _labels("a", "b", level="interval", values=[0, 1, 10]) == pytest.approx(0.01)
+    assert _labels("a", "b", level="interval") == pytest.approx(0.25)  # equally spaced
+
+
+def test_attribution_disagreement_is_the_share_of_differing_pairs() -> None:
     span = {
         "source": {"start": 0, "end": 2},
         "cue": {"start": 3, "end": 4},
         "content": {"start": 5, "end": 9},
     }
     same = [{"attributions": [span]}, {"attributions": [dict(span)]}, {"attributions": []}]
-    assert disagreement(same, labels=[], level="nominal") == pytest.approx(2 / 3)
+    found = disagreement(same, kind="attribution", labels=[], level="nominal")
+    assert found == pytest.approx(2 / 3)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labeling.kinds.registry import kind_spec
 from labeling.models import Annotation, Task
 from labeling.quality.models import (
     AnnotatorState,
@@ -13,7 +14,6 @@ from labeling.quality.models import (
     QualitySettings,
 )
 from labeling.quality.qualification import update_qualification
-from labeling.quality.scoring import value_key
 from labeling.quality.status import pause_annotator
 
 
@@ -37,6 +37,7 @@ def record_control_answer(
     in_qualification = settings.qualification_size > 0 and (
         state is None or state.qualification == Qualification.PENDING
     )
+    spec = kind_spec(control.kind)
     expected = control.value.get("label", "") if isinstance(control.value, dict) else ""
     answer, created = ControlAnswer.objects.get_or_create(
         control=control,
@@ -44,7 +45,7 @@ def record_control_answer(
         defaults={
             "project_id": task.project_id,
             "annotation": annotation,
-            "correct": value_key(annotation.value) == value_key(control.value),
+            "correct": spec.value_key(annotation.value) == spec.value_key(control.value),
             "expected_label": expected if isinstance(expected, str) else "",
             "qualification": in_qualification,
         },

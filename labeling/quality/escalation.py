@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 
 from labeling.agreement import item_disagreement
+from labeling.kinds.registry import kind_spec
 from labeling.models import Annotation, LabelSchema, Project, Task
 from labeling.quality.models import (
     ControlQuestion,
@@ -25,33 +26,43 @@ from labeling.quality.models import (
     EscalationStatus,
     QualitySettings,
 )
-from labeling.quality.scoring import value_key
 
 #: Measurement levels whose per-item distance needs nothing but the label order.
 _ORDER_LEVELS = ("nominal", "ordinal")
 
 
-def disagreement(values: list[Any], *, labels: list[str], level: str) -> float | None:
+def disagreement(
+    values: list[Any],
+    *,
+    kind: str,
+    labels: list[str],
+    level: str,
+    label_values: list[float] | None = None,
+) -> float | None:
     """Per-item disagreement in [0, 1] of one task's annotation values; None if undefined.
 
     Label kinds: the observed disagreement D_o of the item (mean pair distance over the
-    maximal distance, Krippendorff 2011) at the schema's level (nominal or ordinal;
-    other levels are taken as nominal here). Other kinds (attribution): the share of
-    annotator pairs whose answers differ (exact triples, order ignored).
+    maximal distance, Krippendorff 2011) at the schema's level (interval and ratio with
+    the labels' numbers). Other kinds (attribution): the share of annotator pairs whose
+    answers differ (the kind's value key: exact triples, order ignored).
     """
     if len(values) < 2:
         return None
     if all(isinstance(v, dict) and "label" in v for v in values) and labels:
         index = {label: i for i, label in enumerate(labels)}
         codes = [[index.get(v["label"], -1) for v in values]]
+        numbers = np.asarray(label_values, dtype=float) if label_values else None
+        if level not in _ORDER_LEVELS and numbers is None:
+            numbers = np.arange(len(labels), dtype=float)  # equally spaced labels
         found = item_disagreement(
             np.asarray(codes),
-            level if level in _ORDER_LEVELS else "nominal",
+            level,
+            values=numbers if level not in _ORDER_LEVELS else None,
             n_categories=len(labels),
         )[0]
         return None if found is None else float(found)
-    keys = [value_key(v) for v in values]
-    pairs = list(combinations(keys, 2))
+    key = kind_spec(kind).value_key
+    pairs = list(combinations([key(v) for v in values], 2))
     return sum(1 for a, b in pairs if a != b) / len(pairs)
 
 
@@ -87,8 +98,10 @@ def check_escalation(*, task_id: int) -> Escalation | None:
         values = list(Annotation.objects.filter(task_id=task_id).values_list("value", flat=True))
         found = disagreement(
             values,
+            kind=task.kind,
             labels=list(schema.labels) if schema else [],
             level=schema.level if schema else "nominal",
+            label_values=list(schema.values or []) if schema else None,
         )
         if found is None:
             return escalation

@@ -1,35 +1,12 @@
-"""Pure scoring of annotators: value keys, proportions with intervals, percentiles, drift."""
+"""Pure scoring of annotators: proportions with intervals, percentiles, drift."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 #: z for a two-sided 95% interval.
 Z95 = 1.959963984540054
-
-
-def value_key(value: Any) -> Any:
-    """A hashable key equal for values that mean the same answer.
-
-    Label kinds compare the label; attribution compares the set of triples by offsets
-    (order and extra keys do not matter). Anything else compares as canonical JSON text.
-    """
-    if isinstance(value, dict) and "label" in value:
-        return ("label", value["label"])
-    if isinstance(value, dict) and isinstance(value.get("attributions"), list):
-        triples = []
-        for t in value["attributions"]:
-            triples.append(
-                tuple(
-                    (t.get(role) or {}).get(part)
-                    for role in ("source", "cue", "content")
-                    for part in ("start", "end")
-                )
-            )
-        return ("attributions", tuple(sorted(triples, key=repr)))
-    return ("json", repr(value))
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
