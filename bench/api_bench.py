@@ -8,7 +8,13 @@ call, and the ratio of p50 latencies between the large and the small project.
 
     .venv/bin/python bench/api_bench.py [--small 10000] [--large 1000000] [--clients 1,8]
         [--seconds 15] [--workers 2] [--threads 4] [--worker-class gthread] [--overlap 3]
-        [--explain]
+        [--explain] [--quality]
+
+``--quality`` also builds, for each size, a twin project with quality control on
+(control questions at a 10% rate, escalation on, half the annotators with a reserved
+document) and runs it right after the plain one, printing the throughput ratio
+quality / plain (goal >= 0.8) and its p99 (goal < 50 ms). Clients then answer with
+varying labels so that escalation has disagreement to route.
 
 Server default: 2 gthread workers x 4 threads for 2 CPUs. Threads keep client
 connections alive (sync workers close the connection after every request) and overlap
@@ -107,6 +113,34 @@ def build_project(name: str, n_tasks: int, overlap: int, users: list) -> int:
     return project.pk
 
 
+def add_quality(project_id: int, users: list, n_controls: int = 200) -> None:
+    """Quality control on the project: controls at 10%, escalation, reservations for half."""
+    from labeling.models import Document, Project, Task
+    from labeling.quality.controls import ControlSpec, set_controls
+    from labeling.quality.models import QualitySettings
+    from labeling.quality.reservations import reserve
+
+    project = Project.objects.get(pk=project_id)
+    QualitySettings.objects.create(
+        project=project, control_rate=0.1, escalation_enabled=True, escalation_max_extra=2
+    )
+    tasks = list(
+        Task.objects.filter(project=project)
+        .order_by("-id")
+        .values_list("pk", flat=True)[:n_controls]
+    )
+    set_controls(
+        project=project,
+        specs=[ControlSpec(t, {"label": "verifiable"}) for t in tasks],
+        user=None,
+    )
+    docs = list(
+        Document.objects.filter(project=project).order_by("id").values_list("pk", flat=True)
+    )
+    for i, user in enumerate(users[: len(users) // 2]):
+        reserve(project=project, user=user, by=None, documents=[docs[(i + 1) * 3]])
+
+
 def explain(project_id: int, user) -> str:
     """EXPLAIN ANALYZE of the candidate query of the queue, for a user in the project."""
     from django.db import connection
@@ -124,11 +158,15 @@ def explain(project_id: int, user) -> str:
         return "\n".join(row[0] for row in cur.fetchall())
 
 
-def client_loop(token: str, project_id: int, seconds: float, warmup: float, out) -> None:
+def client_loop(
+    token: str, project_id: int, seconds: float, warmup: float, out, vary: bool = False
+) -> None:
     """One client: keep-alive next-task + submit until time is up; latencies in ms."""
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-    body = json.dumps({"value": {"label": "verifiable"}, "lead_time_ms": 1000})
+    labels = ["verifiable", "unverifiable", "not_a_claim"] if vary else ["verifiable"]
+    bodies = [json.dumps({"value": {"label": label}, "lead_time_ms": 1000}) for label in labels]
+    n_calls = 0
     nxt: list[float] = []
     put: list[float] = []
     errors = 0
@@ -155,6 +193,8 @@ def client_loop(token: str, project_id: int, seconds: float, warmup: float, out)
                 break
             continue
         task_id = json.loads(data)["id"]
+        n_calls += 1
+        body = bodies[(n_calls * 7 + len(token)) % len(bodies)] if n_calls % 4 == 0 else bodies[0]
         conn.request("PUT", f"/api/tasks/{task_id}/annotation/", body=body, headers=headers)
         r2 = conn.getresponse()
         r2.read()
@@ -199,11 +239,18 @@ def machine_cpu() -> float:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def run(tokens: list[str], project_id: int, clients: int, seconds: float, server_pid: int) -> dict:
+def run(
+    tokens: list[str],
+    project_id: int,
+    clients: int,
+    seconds: float,
+    server_pid: int,
+    vary: bool = False,
+) -> dict:
     out: mp.Queue = mp.Queue()
     warmup = 1.0
     procs = [
-        mp.Process(target=client_loop, args=(tokens[i], project_id, seconds, warmup, out))
+        mp.Process(target=client_loop, args=(tokens[i], project_id, seconds, warmup, out, vary))
         for i in range(clients)
     ]
     for p in procs:
@@ -287,6 +334,9 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=3)
     parser.add_argument("--database", default="labeling_bench")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--quality", action="store_true", help="also run a twin project with quality control on"
+    )
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
 
@@ -302,6 +352,12 @@ def main() -> None:
     sizes = {"small": args.small, "large": args.large}
     print(f"building projects (overlap {args.overlap}) ...", flush=True)
     projects = {k: build_project(k, n, args.overlap, users) for k, n in sizes.items()}
+    if args.quality:
+        for k, n in list(sizes.items()):
+            pid = build_project(f"{k}+quality", n, args.overlap, users)
+            add_quality(pid, users)
+            projects[f"{k}+quality"] = pid
+            sizes[f"{k}+quality"] = n
     if args.explain:
         for k, pid in projects.items():
             print(f"EXPLAIN ANALYZE candidate query, {k} project:\n{explain(pid, users[0])}")
@@ -316,12 +372,14 @@ def main() -> None:
     )
     table: dict[tuple[str, int], dict] = {}
     try:
+        order = ["small", "small+quality", "large", "large+quality"]
         for clients in client_counts:
-            for k in ("small", "large"):
-                r = run(tokens, projects[k], clients, args.seconds, server.pid)
+            for k in [k for k in order if k in projects]:
+                vary = args.quality  # the same answers in the plain and the quality runs
+                r = run(tokens, projects[k], clients, args.seconds, server.pid, vary)
                 table[(k, clients)] = r
                 print(
-                    f"{k:>5} ({sizes[k]:>9,} tasks) {clients} client(s): "
+                    f"{k:>13} ({sizes[k]:>9,} tasks) {clients} client(s): "
                     f"{r['ann_s']:7.1f} annotations/s | next-task p50 {r['next_p50']:6.2f} ms "
                     f"p99 {r['next_p99']:6.2f} ms | submit p50 {r['put_p50']:6.2f} ms "
                     f"p99 {r['put_p99']:6.2f} ms | all calls p50 {r['all_p50']:6.2f} ms "
@@ -344,6 +402,15 @@ def main() -> None:
             f"{big['next_p50'] / s['next_p50']:.2f}, submit {big['put_p50'] / s['put_p50']:.2f}, "
             f"all calls {big['all_p50'] / s['all_p50']:.2f}"
         )
+        for k in ("small", "large"):
+            if (f"{k}+quality", clients) not in table:
+                continue
+            plain, quality = table[(k, clients)], table[(f"{k}+quality", clients)]
+            print(
+                f"quality/plain, {k}, {clients} client(s): throughput "
+                f"{quality['ann_s'] / plain['ann_s']:.2f} (goal >= 0.80), p99 next-task "
+                f"{quality['next_p99']:.2f} ms, submit {quality['put_p99']:.2f} ms (goal < 50)"
+            )
     # The over-assignment check the peers failed: never more than overlap per task.
     with connection.cursor() as cur:
         cur.execute(
@@ -357,6 +424,19 @@ def main() -> None:
         )
         over = cur.fetchone()[0]
     print(f"tasks with more active+submitted assignments than their overlap: {over}")
+    if args.quality:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'resolved') "
+                "FROM labeling_escalation"
+            )
+            n_escalated, n_resolved = cur.fetchone()
+            cur.execute("SELECT count(*) FROM labeling_controlanswer")
+            n_control = cur.fetchone()[0]
+        print(
+            f"quality runs: {n_control} control answers, {n_escalated} escalated tasks "
+            f"({n_resolved} resolved)"
+        )
 
 
 if __name__ == "__main__":

@@ -519,6 +519,7 @@ from labeling.quality.models import (  # noqa: E402, F401
     AnnotatorStatus,
     ControlAnswer,
     ControlQuestion,
+    DocumentPriority,
     Escalation,
     EscalationStatus,
     Qualification,

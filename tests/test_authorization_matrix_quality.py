@@ -64,6 +64,14 @@ CASES = [
         LEAD_DELETES,
     ),
     Case("escalations", "get", lambda c: f"/api/projects/{P(c)}/escalations/", LEAD_ONLY),
+    Case("priorities-list", "get", lambda c: f"/api/projects/{P(c)}/priorities/", LEAD_ONLY),
+    Case(
+        "priorities-set",
+        "put",
+        lambda c: f"/api/projects/{P(c)}/priorities/",
+        LEAD_ONLY,
+        lambda c: [{"document": c.w.document_ids[0], "priority": 5}],
+    ),
     Case("quality-get", "get", lambda c: f"/api/projects/{P(c)}/quality/", LEAD_ONLY),
     Case(
         "quality-patch",
@@ -84,7 +92,7 @@ def test_quality_endpoint_answers_role_with_exact_status(ctx: Ctx, case: Case, r
 def test_every_quality_route_is_in_the_matrix() -> None:
     covered = {
         "controls", "control", "annotators", "annotator", "assignments", "assignment",
-        "quality-settings", "escalations",
+        "quality-settings", "escalations", "priorities",
     }  # fmt: skip
     assert {p.name for p in quality_urls.urlpatterns} == covered
 

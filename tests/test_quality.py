@@ -428,3 +428,52 @@ def test_control_answers_stay_out_of_agreement_gold_export_and_progress(setup) -
     progress = client_for(lead).get(f"/api/projects/{project.pk}/progress/").json()
     assert sum(k["n_annotations"] for k in progress["by_kind"]) == 2
     assert sum(k["n_tasks"] for k in progress["by_kind"]) == len(tasks) - 1
+
+
+# --- priorities -----------------------------------------------------------------------
+
+
+def test_prioritized_documents_come_first_in_reading_order(setup) -> None:
+    project, lead, anns, docs = setup
+    url = f"/api/projects/{project.pk}/priorities/"
+    body = [{"document": docs[2], "priority": 5}, {"document": docs[1], "priority": 9}]
+    response = client_for(lead).put(url, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert [p["document"] for p in response.json()] == [docs[1], docs[2]]
+    ann = client_for(anns[0])
+    order = []
+    for _ in range(12):
+        got = _next(ann, project).json()
+        order.append((got["document"]["id"], got["sentence"]["position"]))
+        _put(ann, got["id"])
+    expected = [(docs[1], p) for p in range(5)] + [(docs[2], p) for p in range(5)]
+    assert order[:10] == expected
+    # then the regular queue, from where the annotator is in reading order
+    assert order[10:] == [(docs[3], 0), (docs[3], 1)]
+    client_for(lead).put(url, [{"document": docs[1], "priority": 0}], format="json")
+    assert [p["document"] for p in client_for(lead).get(url).json()] == [docs[2]]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ([{"document": "DOC", "priority": -1}], "[0].priority"),
+        ([{"document": "DOC", "priority": "high"}], "[0].priority"),
+        ([{"document": 999999, "priority": 1}], "[0].document"),
+        ([{"priority": 1}], "[0].document"),
+        ({"document": "DOC", "priority": 1}, ""),
+    ],
+)
+def test_bad_priorities_get_400_naming_the_field(setup, body, field) -> None:
+    from labeling.quality.models import DocumentPriority
+
+    project, lead, _, docs = setup
+    items = body if isinstance(body, list) else [body]
+    for item in items:
+        if item.get("document") == "DOC":
+            item["document"] = docs[0]
+    response = client_for(lead).put(f"/api/projects/{project.pk}/priorities/", body, format="json")
+    assert response.status_code == 400, response.json()
+    if field:
+        assert field in response.json()["errors"], response.json()
+    assert not DocumentPriority.objects.exists()

@@ -71,6 +71,8 @@ def test_lead_sets_policy_controls_pause_quota_and_assignments(client, world) ->
     assert Reservation.objects.filter(annotator=ann).count() == 1  # the other task is a control
     client.post(url, {"action": "release", "user": ann.pk})
     assert not Reservation.objects.exists()
+    client.post(url, {"action": "priority", "document": str(docs[0]), "priority": "3"})
+    assert project.documents.get().queue_priority.priority == 3
     client.post(url, {"action": "resume", "user": ann.pk})
     assert AnnotatorState.objects.get(project=project, user=ann).status == "active"
 

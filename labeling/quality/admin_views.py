@@ -23,6 +23,7 @@ from labeling.quality import reservations
 from labeling.quality.controls import ControlSpec, remove_control, set_controls
 from labeling.quality.escalation import escalation_counts
 from labeling.quality.models import ControlQuestion, QualitySettings
+from labeling.quality.priorities import list_priorities, set_priorities
 from labeling.quality.reports import annotator_report
 from labeling.quality.status import update_annotator
 
@@ -126,6 +127,12 @@ def _act(request: HttpRequest, project: Project, settings: QualitySettings) -> s
     if action == "release":
         n = reservations.release(project=project, user=member.user)
         return f"{n} reservation(s) released."
+    if action == "priority":
+        doc, priority = request.POST.get("document", ""), request.POST.get("priority", "")
+        if not doc.strip().isdigit() or not priority.strip().isdigit():
+            raise InvalidInput("give a document id and a whole number", field="priority")
+        set_priorities(project=project, pairs=[(int(doc), int(priority))])
+        return "Priority saved."
     if action == "assign":
         user = reservations.member_by_username(project, request.POST.get("username", ""))
         docs_raw = request.POST.get("documents", "").replace(",", " ").split()
@@ -187,5 +194,6 @@ def quality_view(
         "n_controls": ControlQuestion.objects.filter(project=project).count(),
         "reservations": reservations.summary(project=project),
         "escalations": escalation_counts(project=project),
+        "priorities": list_priorities(project=project),
     }
     return render(request, "admin/labeling/quality.html", context)

@@ -25,33 +25,30 @@ def settings_of(project_id: int) -> QualitySettings:
 
 def record_control_answer(
     *, user: Any, task: Task, control_id: int, annotation: Annotation
-) -> ControlAnswer | None:
+) -> ControlAnswer:
     """Judge the annotator's first answer to a control; pause them if accuracy falls too low.
 
-    Returns the answer (None when they had answered before: only first answers count).
-    Call inside the submission's transaction or right after it.
+    Called once per (control, annotator): right after the annotation's first submission
+    (a second one is an edit, which is not judged again).
     """
     control = ControlQuestion.objects.get(pk=control_id)
-    state = AnnotatorState.objects.filter(project_id=task.project_id, user_id=user.pk).first()
     settings = settings_of(task.project_id)
-    in_qualification = settings.qualification_size > 0 and (
-        state is None or state.qualification == Qualification.PENDING
-    )
+    in_qualification = False
+    if settings.qualification_size > 0:
+        state = AnnotatorState.objects.filter(project_id=task.project_id, user_id=user.pk)
+        found = state.values_list("qualification", flat=True).first()
+        in_qualification = found in (None, Qualification.PENDING)
     spec = kind_spec(control.kind)
     expected = control.value.get("label", "") if isinstance(control.value, dict) else ""
-    answer, created = ControlAnswer.objects.get_or_create(
+    answer = ControlAnswer.objects.create(
         control=control,
         annotator_id=user.pk,
-        defaults={
-            "project_id": task.project_id,
-            "annotation": annotation,
-            "correct": spec.value_key(annotation.value) == spec.value_key(control.value),
-            "expected_label": expected if isinstance(expected, str) else "",
-            "qualification": in_qualification,
-        },
+        project_id=task.project_id,
+        annotation=annotation,
+        correct=spec.value_key(annotation.value) == spec.value_key(control.value),
+        expected_label=expected if isinstance(expected, str) else "",
+        qualification=in_qualification,
     )
-    if not created:
-        return None
     if in_qualification:
         update_qualification(project_id=task.project_id, user_id=user.pk, settings=settings)
     elif settings.pause_below is not None:

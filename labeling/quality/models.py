@@ -283,3 +283,28 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"escalation of task {self.task_id} (+{self.extra}, {self.status})"
+
+
+class DocumentPriority(models.Model):
+    """A document's place in the queue: higher first (0, the default, is no row at all).
+
+    Reading order inside a document is kept; documents of equal priority come in id order.
+    """
+
+    document = models.OneToOneField(
+        "labeling.Document", on_delete=models.CASCADE, related_name="queue_priority"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-priority", "document_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(priority__gte=1), name="priority_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "-priority", "document"], name="document_priority_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"priority {self.priority} of document {self.document_id}"

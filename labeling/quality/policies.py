@@ -3,8 +3,9 @@
 In order: a paused annotator or one who failed qualification gets a 403 with a clear
 code; a qualifying annotator gets qualification questions; quotas end the queue (204);
 then a control question at the project's rate, the annotator's reserved tasks, escalated
-tasks, and finally the regular queue. Every lease taken here goes through the same
-slot accounting as the regular queue (``take_slot``; a reservation already holds one).
+tasks, tasks of prioritized documents, and finally the regular queue. Every lease taken
+here goes through the same slot accounting as the regular queue (``take_slot``; a
+reservation already holds one).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from labeling.exceptions import Conflict, Forbidden
-from labeling.models import Assignment, AssignmentStatus, Project
+from labeling.models import Assignment, AssignmentStatus, Project, Task
 from labeling.quality.models import (
     AnnotatorState,
     AnnotatorStatus,
     ControlQuestion,
+    DocumentPriority,
     Escalation,
     EscalationStatus,
     Qualification,
@@ -45,13 +47,14 @@ class QueueContext:
 
     control_rate: float = 0.0
     qualification_size: int = 0
-    escalation: bool = False
+    escalation: bool = False  # on, and some escalated task waits for annotators
     quota_total: int | None = None
     quota_per_day: int | None = None
     paused: bool = False
     paused_reason: str = ""
     qualification: str = Qualification.PENDING
     has_reservations: bool = False
+    has_priorities: bool = False
 
     @property
     def must_qualify(self) -> bool:
@@ -71,28 +74,36 @@ class QueueContext:
             or self.has_quota
             or self.paused
             or self.has_reservations
+            or self.has_priorities
         )
 
 
-_QS, _ST, _RES = (
+_QS, _ST, _RES, _PRI, _ESC = (
     QualitySettings._meta.db_table,
     AnnotatorState._meta.db_table,
     Reservation._meta.db_table,
+    DocumentPriority._meta.db_table,
+    Escalation._meta.db_table,
 )
 # Read with the project: ``access_queue`` puts CONTEXT_COLUMNS in its SELECT list and
 # CONTEXT_JOINS after its FROM (project ``p``); each takes the user's id once, in that
 # order. Only table names are interpolated.
 CONTEXT_COLUMNS = f"""
-       q.control_rate, q.qualification_size, q.escalation_enabled, q.quota_total,
+       q.control_rate, q.qualification_size,
+       q.escalation_enabled AND EXISTS (
+           SELECT 1 FROM {_ESC} e WHERE e.project_id = p.id AND e.status = 'open'
+       ),
+       q.quota_total,
        q.quota_per_day, a.status, a.qualification, a.quota_total, a.quota_per_day,
        a.paused_reason,
-       EXISTS (SELECT 1 FROM {_RES} r WHERE r.project_id = p.id AND r.annotator_id = %s)
+       EXISTS (SELECT 1 FROM {_RES} r WHERE r.project_id = p.id AND r.annotator_id = %s),
+       EXISTS (SELECT 1 FROM {_PRI} dp WHERE dp.project_id = p.id)
 """  # noqa: S608
 CONTEXT_JOINS = f"""
 LEFT JOIN {_QS} q ON q.project_id = p.id
 LEFT JOIN {_ST} a ON a.project_id = p.id AND a.user_id = %s
 """  # noqa: S608
-N_CONTEXT_COLUMNS = 11
+N_CONTEXT_COLUMNS = 12
 
 _CONTEXT_SQL = f"""
 SELECT {CONTEXT_COLUMNS} FROM {Project._meta.db_table} p {CONTEXT_JOINS} WHERE p.id = %s
@@ -102,7 +113,7 @@ SELECT {CONTEXT_COLUMNS} FROM {Project._meta.db_table} p {CONTEXT_JOINS} WHERE p
 def context_from_row(row: tuple[Any, ...] | list[Any]) -> QueueContext:
     """The context from the ``CONTEXT_COLUMNS`` values of a row."""
     rate, qsize, escalation, quota_total, quota_day = row[:5]
-    status, qualification, own_total, own_day, reason, reserved = row[5:]
+    status, qualification, own_total, own_day, reason, reserved, prioritized = row[5:]
     return QueueContext(
         control_rate=float(rate or 0.0),
         qualification_size=int(qsize or 0),
@@ -113,6 +124,7 @@ def context_from_row(row: tuple[Any, ...] | list[Any]) -> QueueContext:
         paused_reason=reason or "",
         qualification=qualification or Qualification.PENDING,
         has_reservations=bool(reserved),
+        has_priorities=bool(prioritized),
     )
 
 
@@ -239,6 +251,39 @@ def lease_escalated(
     return None
 
 
+def lease_prioritized(
+    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
+) -> Assignment | None:
+    """Lease the first open task of the highest-priority document that has work for them.
+
+    Reading order inside a document; documents of equal priority in id order.
+    """
+    from labeling.assignment import take_slot
+
+    mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=user.pk)
+    control = ControlQuestion.objects.filter(task_id=OuterRef("pk"))
+    qs = Task.objects.filter(
+        project_id=project.pk, kind=kind, is_open=True, document__queue_priority__isnull=False
+    ).filter(~Exists(mine), ~Exists(control))
+    if target:
+        qs = qs.filter(target=target)
+    rows = list(
+        qs.order_by(
+            "-document__queue_priority__priority", "document_id", "position", "target"
+        ).values_list("id", "document_id", "position", "target")[:CANDIDATES]
+    )
+    for task_id, document_id, position, task_target in rows:
+        try:
+            with transaction.atomic():
+                if not take_slot(task_id):
+                    continue
+                lease = _new_lease(user, task_id, now, expires)
+        except IntegrityError:
+            continue
+        return _place(lease, document_id, position, task_target)
+    return None
+
+
 def _day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -316,6 +361,10 @@ def lease_with_policies(
                 return leased
         if ctx.escalation:
             leased = lease_escalated(user, project, kind, target, now, expires)
+            if leased is not None:
+                return leased
+        if ctx.has_priorities:
+            leased = lease_prioritized(user, project, kind, target, now, expires)
             if leased is not None:
                 return leased
         return regular()

@@ -1,4 +1,5 @@
-"""The per-annotator report of a project: output, lead times, skips, control accuracy, drift.
+"""The per-annotator report of a project: output, lead times, skips, control accuracy, drift,
+agreement with the others and Dawid-Skene accuracy (from the latest runs and gold jobs).
 
 A fixed number of aggregate queries whatever the number of annotators. Annotations of
 control questions count only as control answers, never as annotations.
@@ -10,11 +11,21 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from labeling.models import Annotation, Assignment, AssignmentStatus, Membership, Project, Role
+from labeling.models import (
+    AgreementRun,
+    Annotation,
+    Assignment,
+    AssignmentStatus,
+    GoldJob,
+    JobStatus,
+    Membership,
+    Project,
+    Role,
+)
 from labeling.quality.dataset import real_annotations
 from labeling.quality.models import (
     AnnotatorState,
@@ -55,6 +66,45 @@ def _control_summary(outcomes: list[tuple[bool, str]], settings: QualitySettings
         ),
         "drift": drifted([ok for ok, _ in outcomes]),
     }
+
+
+def _latest_results(model: Any, project: Project, **filters: Any) -> list[tuple[str, int, Any]]:
+    """(kind, id, result) of the latest done row per kind of a run/job model (2 queries)."""
+    done = model.objects.filter(project=project, status=JobStatus.DONE, **filters)
+    last = [row["last"] for row in done.values("kind").annotate(last=Max("id")).order_by()]
+    rows = model.objects.filter(pk__in=last).order_by("kind").values_list("kind", "id", "result")
+    return [(kind, pk, result) for kind, pk, result in rows if isinstance(result, dict)]
+
+
+def agreement_with_others(project: Project) -> dict[int, list[dict[str, Any]]]:
+    """Per annotator and kind, from the latest done agreement run: their pairwise alpha with
+    the others, averaged with each pair weighted by its shared items (None if undefined)."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for kind, run_id, result in _latest_results(AgreementRun, project):
+        sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for pair in result.get("pairwise") or []:
+            alpha, n = pair.get("alpha"), pair.get("n_shared") or 0
+            if alpha is None or not n:
+                continue
+            for who in (pair["a"], pair["b"]):
+                sums[who][0] += alpha * n
+                sums[who][1] += n
+        for who, (total, weight) in sums.items():
+            out[who].append(
+                {"kind": kind, "run": run_id, "pairwise_alpha": round(total / weight, 6)}
+            )
+    return out
+
+
+def dawid_skene_accuracy(project: Project) -> dict[int, list[dict[str, Any]]]:
+    """Per annotator and kind, from the latest done accuracy estimate (a gold job)."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for kind, job_id, result in _latest_results(GoldJob, project, operation="accuracy"):
+        for row in result.get("annotators") or []:
+            out[row["annotator_id"]].append(
+                {"kind": kind, "job": job_id, "accuracy": row.get("accuracy")}
+            )
+    return out
 
 
 def annotator_report(*, project: Project) -> list[dict[str, Any]]:
@@ -111,6 +161,8 @@ def annotator_report(*, project: Project) -> list[dict[str, Any]]:
         else:
             outcomes[user_id].append((ok, label))
     states = {s.user_id: s for s in AnnotatorState.objects.filter(project=project)}
+    agreement = agreement_with_others(project)
+    estimates = dawid_skene_accuracy(project)
     days = [first_day + timedelta(days=i) for i in range(THROUGHPUT_DAYS)]
     rows = []
     for user_id, username in sorted(people.items(), key=lambda p: p[1]):
@@ -132,6 +184,8 @@ def annotator_report(*, project: Project) -> list[dict[str, Any]]:
                     {"date": day.isoformat(), "n": per_day[user_id].get(day, 0)} for day in days
                 ],
                 **_control_summary(outcomes.get(user_id, []), settings),
+                "agreement_with_others": agreement.get(user_id, []),
+                "dawid_skene_accuracy": estimates.get(user_id, []),
                 "qualification": {
                     "required": settings.qualification_size > 0,
                     "status": state.qualification if state else Qualification.PENDING,

@@ -206,3 +206,14 @@ class EscalationCountsSerializer(serializers.Serializer):
     n_resolved = serializers.IntegerField()
     n_unresolved = serializers.IntegerField()
     by_kind = EscalationKindSerializer(many=True)
+
+
+class PriorityInSerializer(serializers.Serializer):
+    document = serializers.IntegerField()
+    priority = serializers.IntegerField(min_value=0, help_text="Higher first; 0 removes it.")
+
+
+class PrioritySerializer(serializers.Serializer):
+    document = serializers.IntegerField()
+    title = serializers.CharField()
+    priority = serializers.IntegerField()

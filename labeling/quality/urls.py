@@ -41,4 +41,9 @@ urlpatterns = [
         views.EscalationCountsView.as_view(),
         name="escalations",
     ),
+    path(
+        "projects/<int:project_id>/priorities/",
+        views.PriorityListView.as_view(),
+        name="priorities",
+    ),
 ]

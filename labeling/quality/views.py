@@ -20,6 +20,7 @@ from labeling.quality import serializers as s
 from labeling.quality.controls import ControlSpec, parse_controls, remove_control, set_controls
 from labeling.quality.escalation import escalation_counts
 from labeling.quality.models import ControlQuestion, QualitySettings
+from labeling.quality.priorities import list_priorities, parse_priorities, set_priorities
 from labeling.quality.reports import annotator_report
 from labeling.quality.status import update_annotator
 
@@ -204,3 +205,22 @@ class EscalationCountsView(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
         return Response(escalation_counts(project=project))
+
+
+class PriorityListView(APIView):
+    """Prioritized documents (GET); PUT a list of ``{"document", "priority"}`` (leads)."""
+
+    @extend_schema(responses={200: s.PrioritySerializer(many=True), 404: NOT_FOUND})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = access_project(request.user, project_id, role=LEAD)
+        return Response(list_priorities(project=project))
+
+    @extend_schema(
+        request=s.PriorityInSerializer(many=True),
+        responses={200: s.PrioritySerializer(many=True), 404: NOT_FOUND},
+    )
+    def put(self, request: Request, project_id: int) -> Response:
+        """Priority 0 removes a document's priority; higher comes first."""
+        project = access_project(request.user, project_id, role=LEAD)
+        set_priorities(project=project, pairs=parse_priorities(request.data))
+        return Response(list_priorities(project=project))
