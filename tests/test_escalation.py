@@ -151,3 +151,24 @@ def test_changing_the_overlap_keeps_escalations_and_controls(world) -> None:
     assert Escalation.objects.get(task_id=first).base_overlap == 3
     others = Task.objects.exclude(pk__in=[first, control.pk]).filter(project=project)
     assert set(others.values_list("overlap", flat=True)) == {3}
+
+
+def test_the_task_completed_event_routes_disagreement_through_the_api(
+    world, django_capture_on_commit_callbacks
+) -> None:
+    project, anns = world
+    clients = [client_for(a) for a in anns]
+    url = f"/api/projects/{project.pk}/next-task/?kind=verifiability"
+    first = clients[0].get(url).json()["id"]
+    clients[0].put(
+        f"/api/tasks/{first}/annotation/", {"value": {"label": "verifiable"}}, format="json"
+    )
+    assert clients[1].get(url).json()["id"] == first
+    with django_capture_on_commit_callbacks(execute=True):
+        with_event = clients[1].put(
+            f"/api/tasks/{first}/annotation/", {"value": {"label": "not_a_claim"}}, format="json"
+        )
+    assert with_event.status_code == 200
+    escalation = Escalation.objects.get(task_id=first)  # published on commit, routed
+    assert escalation.extra == 1
+    assert clients[2].get(url).json()["id"] == first  # first in the queue

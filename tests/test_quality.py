@@ -378,7 +378,7 @@ def test_annotator_report_has_constant_queries(setup, django_assert_num_queries,
         _put(c, _next(c, project).json()["id"])
     from labeling.quality.reports import annotator_report
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         annotator_report(project=project)
     for i in range(4):
         from labeling.projects import add_member
@@ -387,7 +387,7 @@ def test_annotator_report_has_constant_queries(setup, django_assert_num_queries,
     for ann in anns:
         c = client_for(ann)
         _put(c, _next(c, project).json()["id"])
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         rows = annotator_report(project=project)
     assert len(rows) == 7
 
@@ -477,3 +477,46 @@ def test_bad_priorities_get_400_naming_the_field(setup, body, field) -> None:
     if field:
         assert field in response.json()["errors"], response.json()
     assert not DocumentPriority.objects.exists()
+
+
+def test_report_shows_pairwise_alpha_and_dawid_skene_from_the_latest_results(setup) -> None:
+    from labeling.models import AgreementRun, GoldJob
+
+    project, lead, anns, _ = setup
+    a0, a1, a2 = (a.pk for a in anns)
+    AgreementRun.objects.create(
+        project=project,
+        kind="verifiability",
+        status="done",
+        result={"pairwise": [{"a": a0, "b": a1, "n_shared": 1, "alpha": 0.0}]},
+    )
+    AgreementRun.objects.create(
+        project=project,
+        kind="verifiability",
+        status="done",
+        result={
+            "pairwise": [
+                {"a": a0, "b": a1, "n_shared": 30, "alpha": 0.9},
+                {"a": a0, "b": a2, "n_shared": 10, "alpha": 0.5},
+                {"a": a1, "b": a2, "n_shared": 0, "alpha": None},
+            ]
+        },
+    )
+    AgreementRun.objects.create(project=project, kind="verifiability", status="failed")
+    job = GoldJob.objects.create(
+        project=project,
+        operation="accuracy",
+        kind="verifiability",
+        status="done",
+        result={"annotators": [{"annotator_id": a2, "accuracy": 0.75}]},
+    )
+    rows = {
+        r["username"]: r
+        for r in client_for(lead).get(f"/api/projects/{project.pk}/annotators/").json()
+    }
+    assert rows["a0"]["agreement_with_others"][0]["pairwise_alpha"] == pytest.approx(0.8)
+    assert rows["a1"]["agreement_with_others"][0]["pairwise_alpha"] == pytest.approx(0.9)
+    assert rows["a2"]["dawid_skene_accuracy"] == [
+        {"kind": "verifiability", "job": job.pk, "accuracy": 0.75}
+    ]
+    assert rows["a0"]["dawid_skene_accuracy"] == []

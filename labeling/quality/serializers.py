@@ -124,6 +124,20 @@ class QualificationReportSerializer(serializers.Serializer):
     wrong_tasks = serializers.ListField(child=serializers.IntegerField())
 
 
+class PairwiseAgreementSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    run = serializers.IntegerField(help_text="The agreement run it comes from (the latest done).")
+    pairwise_alpha = serializers.FloatField(
+        help_text="Alpha with each other annotator, weighted by the items shared."
+    )
+
+
+class DawidSkeneAccuracySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    job = serializers.IntegerField(help_text="The gold job it comes from (the latest done).")
+    accuracy = serializers.FloatField(allow_null=True)
+
+
 class AnnotatorReportSerializer(serializers.Serializer):
     """One annotator's report (documentation of ``reports.annotator_report``)."""
 
@@ -148,6 +162,8 @@ class AnnotatorReportSerializer(serializers.Serializer):
     drift = serializers.BooleanField(
         help_text="The last 20 control answers are clearly worse than the earlier ones."
     )
+    agreement_with_others = PairwiseAgreementSerializer(many=True)
+    dawid_skene_accuracy = DawidSkeneAccuracySerializer(many=True)
     qualification = QualificationReportSerializer()
     quota_total = serializers.IntegerField(allow_null=True)
     quota_per_day = serializers.IntegerField(allow_null=True)
