@@ -744,11 +744,11 @@ def agreement_view(
             "task_id", "method"
         )
     )
-    summary = kind_spec(kind).value_summary if kind else str
+    summarize = kind_spec(kind).value_summary if kind else str
     for item in disputed:
         item["gold_method"] = gold_of.get(item["task_id"])
         for annotation in item.get("annotations", []):
-            annotation["summary"] = summary(annotation.get("value"))
+            annotation["summary"] = summarize(annotation.get("value"))
         item["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[item["task_id"]])
     pending = next((r for r in runs if r.status in (JobStatus.QUEUED, JobStatus.RUNNING)), None)
     roles = ("source", "cue", "content")

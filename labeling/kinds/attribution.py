@@ -95,7 +95,7 @@ def _triple_sort_key(triple: Mapping[str, Any]) -> tuple[int, int, int]:
     return (triple["cue"]["start"], triple["source"]["start"], triple["content"]["start"])
 
 
-def decide_attribution(values: Sequence[dict]) -> GoldDecision | None:
+def decide_attribution(values: Sequence[dict[str, Any]]) -> GoldDecision | None:
     """The majority attribution gold of one task's annotation values, or None if undecided."""
     n = len(values)
     if not n:
@@ -107,7 +107,7 @@ def decide_attribution(values: Sequence[dict]) -> GoldDecision | None:
     if 2 * n_has < n:
         return GoldDecision({"attributions": []}, round((n - n_has) / n, 6))
     support: Counter[tuple[int, ...]] = Counter()
-    triples: dict[tuple[int, ...], dict] = {}
+    triples: dict[tuple[int, ...], dict[str, Any]] = {}
     for items in lists:
         for key in {triple_key(t) for t in items}:
             support[key] += 1
@@ -236,7 +236,9 @@ class AttributionKind(KindSpec):
             "additionalProperties": False,
         }
 
-    def validate_value(self, value: Any, *, schema: SchemaLike, bounds: Bounds | None) -> dict:
+    def validate_value(
+        self, value: Any, *, schema: SchemaLike, bounds: Bounds | None
+    ) -> dict[str, Any]:
         """Each role a span inside the document, the cue inside the task's sentence."""
         if not isinstance(value, dict):
             raise SchemaError("value", "must be an object")
@@ -362,7 +364,7 @@ class AttributionKind(KindSpec):
             Annotation.objects.filter(task__project_id=project_id, task__kind=NAME)
         ).order_by()
         total = qs.count()
-        per_task: dict[int, dict[int, list[dict]]] = {}
+        per_task: dict[int, dict[int, list[dict[str, Any]]]] = {}
         n = 0
         for task_id, annotator_id, value in qs.values_list(
             "task_id", "annotator_id", "value"
@@ -507,7 +509,9 @@ class AttributionKind(KindSpec):
             return {"attributions": []}
         return {"attributions": [{"source": source, "cue": cue, "content": content}]}
 
-    def perturb_value(self, value: dict[str, Any], *, schema: SchemaLike, rng: Any) -> dict:
+    def perturb_value(
+        self, value: dict[str, Any], *, schema: SchemaLike, rng: Any
+    ) -> dict[str, Any]:
         """Miss the attribution, or clip the source."""
         if value["attributions"] and rng.random() < 0.5:
             return {"attributions": []}

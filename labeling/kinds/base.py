@@ -229,7 +229,9 @@ class KindSpec:
         """The JSON Schema of an annotation value of this kind (shown in OpenAPI)."""
         raise NotImplementedError
 
-    def validate_value(self, value: Any, *, schema: SchemaLike, bounds: Bounds | None) -> dict:
+    def validate_value(
+        self, value: Any, *, schema: SchemaLike, bounds: Bounds | None
+    ) -> dict[str, Any]:
         """The normalised value, or ``SchemaError`` naming the field (``value.label``)."""
         raise NotImplementedError
 
@@ -341,6 +343,8 @@ class KindSpec:
         """A plausible "true" value of a sentence, for the simulated annotators of the demo."""
         raise NotImplementedError
 
-    def perturb_value(self, value: dict[str, Any], *, schema: SchemaLike, rng: Any) -> dict:
+    def perturb_value(
+        self, value: dict[str, Any], *, schema: SchemaLike, rng: Any
+    ) -> dict[str, Any]:
         """The value as a careless annotator might give it instead."""
         raise NotImplementedError

@@ -159,7 +159,9 @@ class SingleLabelKind(KindSpec):
             "additionalProperties": False,
         }
 
-    def validate_value(self, value: Any, *, schema: SchemaLike, bounds: Bounds | None) -> dict:
+    def validate_value(
+        self, value: Any, *, schema: SchemaLike, bounds: Bounds | None
+    ) -> dict[str, Any]:
         """``{"label": L}`` with L in the schema's labels."""
         if not isinstance(value, dict):
             raise SchemaError("value", "must be an object")
@@ -334,7 +336,9 @@ class SingleLabelKind(KindSpec):
         labels = list(schema.labels)
         return {"label": labels[zlib.crc32(f"{target}|{text}".encode()) % len(labels)]}
 
-    def perturb_value(self, value: dict[str, Any], *, schema: SchemaLike, rng: Any) -> dict:
+    def perturb_value(
+        self, value: dict[str, Any], *, schema: SchemaLike, rng: Any
+    ) -> dict[str, Any]:
         """A neighbouring label (annotators confuse adjacent labels most)."""
         labels = list(schema.labels)
         i = labels.index(value["label"])
