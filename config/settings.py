@@ -16,14 +16,49 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-only-key-change-me"  # noqa: S105
+# Secret keys that are known, guessable or too short refuse to start the server in production.
+PLACEHOLDER_SECRET_KEYS = {
+    INSECURE_DEFAULT_SECRET_KEY,
+    "",
+    "x",
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "secret-key",
+    "secretkey",
+    "password",
+    "django-insecure",
+    "insecure",
+    "dev",
+    "test",
+}
+MIN_SECRET_KEY_LENGTH = 50
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the insecure default while DEBUG is off: set SECRET_KEY in the environment."
-    )
+if not DEBUG:
+    if SECRET_KEY.strip().lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith(
+        "django-insecure"
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a known placeholder while DEBUG is off: set SECRET_KEY to a random "
+            "value of at least 50 characters, e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'."
+        )
+    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY has {len(SECRET_KEY)} characters while DEBUG is off: use a random value "
+            f"of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'."
+        )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# CORS on /api/ for frontends on other origins, e.g. https://label.example.org (comma-
+# separated; none by default). Token auth travels in a header, so no credentials mode.
+# https://github.com/adamchainz/django-cors-headers
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
 
 INSTALLED_APPS = [
     "labeling.apps.LabelingAdminConfig",  # django.contrib.admin with our site class
@@ -36,11 +71,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, never from a CDN
+    "corsheaders",
     "labeling",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that can answer on its own
     "labeling.api.middleware.ApiErrorEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,7 +149,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
@@ -119,11 +157,31 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "labeling.static_storage.ForgivingManifestStaticFilesStorage"
     },
 }
+# The admin works with DEBUG off before (or without) collectstatic: WhiteNoise serves the
+# apps' static files through the finders and names without a manifest entry stay unhashed.
+# After collectstatic (recommended) files get hashed names and long cache lifetimes.
+WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "admin:login"
+
+# HTTPS in production (DEBUG off), each overridable; check --deploy is clean with the defaults.
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (nginx, a load balancer).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+X_FRAME_OPTIONS = "DENY"
+# Django's model backend plus a per-username lockout after repeated failures (lockout.py).
+AUTHENTICATION_BACKENDS = ["labeling.lockout.LockoutModelBackend"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -135,7 +193,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["labeling.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "labeling.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "labeling.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "labeling.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -149,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sentence-level annotation of news: attribution, verifiability, stance.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models share field names ("kind", "status") with different choice sets.
     "ENUM_NAME_OVERRIDES": {
@@ -202,6 +263,8 @@ LABELING = {
     # targets): "sentence" (default) or "document" (whole documents, the cautious choice).
     "BOOTSTRAP_CLUSTER": env.str("LABELING_BOOTSTRAP_CLUSTER", default="sentence"),
     "MAX_UPLOAD_BYTES": env.int("LABELING_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024),
+    "LOGIN_FAILURES": env.int("LABELING_LOGIN_FAILURES", default=5),
+    "LOGIN_LOCKOUT_SECONDS": env.int("LABELING_LOGIN_LOCKOUT_SECONDS", default=15 * 60),
     # GET .../export/ streams at most this many tasks (0: no limit); larger exports answer
     # 409 and go through the export job, so no request streams for minutes.
     "EXPORT_STREAM_MAX_RECORDS": env.int("LABELING_EXPORT_STREAM_MAX_RECORDS", default=100_000),

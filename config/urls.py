@@ -1,8 +1,12 @@
-"""Top-level URLs: the admin, the REST API under /api/, the OpenAPI schema and docs."""
+"""Top-level URLs: the admin, the REST API under /api/, the OpenAPI schema and its docs.
+
+Swagger UI (/api/docs/) and Redoc (/api/redoc/) come from drf-spectacular-sidecar's
+static files: they work with no network.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", include("labeling.site_urls")),
@@ -10,4 +14,9 @@ urlpatterns = [
     path("api/", include("labeling.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="labeling/redoc.html"),
+        name="api-redoc",
+    ),
 ]

@@ -16,11 +16,19 @@ from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver
 
 from labeling.access import access_for
+from labeling.lockout import locked_for, lockout_message
 from labeling.models import Membership, Project
 
 
 class MemberAuthenticationForm(AdminAuthenticationForm):
     """The admin log-in form, open to staff and to active members of any project."""
+
+    def clean(self) -> dict[str, Any]:
+        """Say so when the username is locked after too many failures (``lockout``)."""
+        seconds = locked_for(self.data.get("username"))
+        if seconds:
+            raise ValidationError(lockout_message(seconds), code="locked")
+        return super().clean()
 
     def confirm_login_allowed(self, user: Any) -> None:
         """Refuse inactive users, and users who are neither staff nor project members."""

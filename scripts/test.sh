@@ -3,6 +3,7 @@
 # lint (ruff), import contracts, makemigrations --check, then pytest.
 #   ./scripts/test.sh              embedded default: SQLite, Celery eager, no services
 #   ./scripts/test.sh --services   PostgreSQL + Redis on 127.0.0.1 (+ a real celery worker in tests)
+#   RUN_SLOW=1 ./scripts/test.sh   also the tests marked slow (CI runs them in its first pass)
 # Extra arguments go to pytest, e.g. ./scripts/test.sh tests/test_importing.py -x
 source "$(dirname "$0")/_venv.sh"
 mode=embedded
@@ -43,10 +44,19 @@ PY
 else
   unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
 fi
-marker=()
+# Long runs (tests marked slow: the large schemathesis pass) only with RUN_SLOW=1;
+# .ci/run sets it for one pass.
+skip=()
+[[ "${RUN_SLOW:-}" == 1 ]] || skip+=("not slow")
 if [[ "${CI:-}" == true && "$mode" == embedded ]]; then
   # Service tests run in the services pass; under CI no test may skip.
-  marker=(-m "not services")
+  skip+=("not services")
+fi
+marker=()
+if ((${#skip[@]})); then
+  expr="${skip[0]}"
+  for s in "${skip[@]:1}"; do expr="$expr and $s"; done
+  marker=(-m "$expr")
 fi
 
 echo "==> [$mode] ruff"

@@ -12,6 +12,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from labeling.assignment import next_task
 from tests.api_helpers import make_world
@@ -91,19 +92,41 @@ def _load_schema() -> schemathesis.schemas.BaseSchema:
 schema = _load_schema()
 
 
-@schema.parametrize()
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-    database=None,
-)
-def test_api_fuzz_as_lead_has_no_server_errors(case, fuzz_world) -> None:
+# Response conformance, not only 5xx: every status, content type, header and body the API
+# answers must be the ones its OpenAPI document declares for that operation.
+CONFORMANCE = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+FUZZ_SETTINGS = {
+    "deadline": None,
+    "suppress_health_check": list(HealthCheck),
+    "derandomize": True,
+    "database": None,
+}
+
+
+def _fuzz(case, world, role: str) -> None:
     from rest_framework.authtoken.models import Token
 
-    token, _ = Token.objects.get_or_create(user=fuzz_world.lead)
-    response = case.call(headers={"Authorization": f"Token {token.key}"})
-    assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
-    )
+    user = world.lead if role == "lead" else world.annotator
+    token, _ = Token.objects.get_or_create(user=user)
+    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CONFORMANCE)
+
+
+@pytest.mark.parametrize("role", ["lead", "annotator"])
+@schema.parametrize()
+@settings(max_examples=15, **FUZZ_SETTINGS)
+def test_api_fuzz_responses_conform_to_the_schema(case, fuzz_world, role) -> None:
+    _fuzz(case, fuzz_world, role)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["lead", "annotator"])
+@schema.parametrize()
+@settings(max_examples=100, **FUZZ_SETTINGS)
+def test_api_fuzz_responses_conform_to_the_schema_at_length(case, fuzz_world, role) -> None:
+    _fuzz(case, fuzz_world, role)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k3y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
 
 
 def _load(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -33,7 +34,7 @@ def test_refuses_debug_off_with_default_secret_key():
 
 
 def test_debug_off_with_a_real_secret_key_starts():
-    result = _load({"DEBUG": "false", "SECRET_KEY": "x" * 50})
+    result = _load({"DEBUG": "false", "SECRET_KEY": GOOD_KEY})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "False"
 

@@ -1,21 +1,25 @@
 """Every answer under /api/ is JSON in the error envelope, even those Django makes itself.
 
 Unmatched URLs (404), bodies over ``LABELING_MAX_UPLOAD_BYTES`` (413, refused from the
-``Content-Length`` before anything is read), NUL in a query parameter (400) and any other
-HTML error page Django would send (405, 500...) become ``{"detail", "code", "errors"}``.
+``Content-Length`` before anything is read), NUL in a query parameter (400), a JSON
+log-in for a username locked by ``labeling.lockout`` (429 with ``Retry-After``) and any
+other HTML error page Django would send (405, 500...) become ``{"detail", "code", "errors"}``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from labeling.lockout import locked_for, lockout_message
 from labeling.strings import string_problem
 from labeling.uploads import too_large_message, upload_too_large
 
 API_PREFIX = "/api/"
+LOGIN_PATH = "/api/auth/token/"
 _CODES = {
     400: "invalid",
     401: "not_authenticated",
@@ -23,6 +27,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    429: "throttled",
     500: "server_error",
 }
 _DETAILS = {
@@ -81,7 +86,33 @@ class ApiErrorEnvelopeMiddleware:
                 problem = string_problem(text)
                 if problem:
                     return envelope(400, problem, field=name if text != name else "query")
+        if request.method == "POST" and request.path == LOGIN_PATH:
+            return _refuse_login(request)
         return None
+
+
+def _refuse_login(request: HttpRequest) -> HttpResponse | None:
+    """A JSON log-in with a bad string (400) or for a locked username (429, Retry-After)."""
+    if not request.content_type.startswith("application/json"):
+        return None  # forms: the lockout backend still refuses a locked username
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None  # the view answers the parse error
+    if not isinstance(body, dict):
+        return None
+    for name in ("username", "password"):
+        value = body.get(name)
+        problem = string_problem(value) if isinstance(value, str) else None
+        if problem:
+            return envelope(400, problem, field=name)
+    username = body.get("username")
+    seconds = locked_for(username) if isinstance(username, str) else 0
+    if seconds:
+        response = envelope(429, lockout_message(seconds), code="throttled")
+        response["Retry-After"] = str(seconds)
+        return response
+    return None
 
 
 def _is_html_or_empty(response: HttpResponse) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labeling.exceptions import InvalidInput
@@ -85,6 +87,7 @@ class ExportOptions:
         }
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class MomentField(serializers.Field):
     """An ISO 8601 date or datetime; a date alone means its first (or last) instant, UTC."""
 
@@ -117,6 +120,7 @@ class MomentField(serializers.Field):
         return value.isoformat()
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RatiosField(serializers.Field):
     """Split ratios as ``train:0.8,dev:0.1,test:0.1`` or a JSON object ``{"train": 0.8, ...}``."""
 
