@@ -35,6 +35,7 @@ from labeling.review.disputed import describe_disputed, disputed_queue
 from labeling.serializers import KIND_HELP
 
 KIND_PARAM = OpenApiParameter("kind", str, description=KIND_HELP)
+KIND_REQUIRED = OpenApiParameter("kind", str, required=True, description=KIND_HELP)
 
 
 def _kind_param(request: Request, *, required: bool) -> str | None:
@@ -101,7 +102,7 @@ class DisputedTasksView(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            KIND_PARAM,
+            KIND_REQUIRED,
             OpenApiParameter(
                 "include_adjudicated", bool, description="Also list tasks a lead already decided."
             ),

@@ -15,6 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k3y-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+# Set by the browser tests in this process; check --deploy rightly refuses it.
+NOT_IN_PRODUCTION = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
 SETTING_NAMES = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
@@ -30,7 +32,7 @@ def run(code: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedP
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", *SETTING_NAMES}
+        if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", *SETTING_NAMES, *NOT_IN_PRODUCTION}
     }
     # A database of its own: the production checks must not touch the test database.
     base = {
@@ -98,7 +100,11 @@ def test_check_deploy_is_clean(tmp_path) -> None:
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={
-            **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in {"DEBUG", "SECRET_KEY", *NOT_IN_PRODUCTION}
+            },
             "DEBUG": "false",
             "SECRET_KEY": GOOD_KEY,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",

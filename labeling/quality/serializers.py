@@ -49,6 +49,8 @@ class QualitySettingsSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+        # Null until a lead first saves the project's settings (the defaults are shown).
+        extra_kwargs = {"updated_at": {"allow_null": True}}
 
 
 class ControlInSerializer(serializers.Serializer):

@@ -120,7 +120,12 @@ class GoldJobDetailView(APIView):
 class GoldSerializer(serializers.ModelSerializer):
     """A task's gold label and who decided it."""
 
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The lead who adjudicated; null for aggregated gold.",
+    )
 
     class Meta:
         model = GoldLabel
