@@ -167,6 +167,7 @@ class AttributionKind(KindSpec):
     """Attribution triples marked with spans; no label set."""
 
     name = NAME
+    order = 0
     title = "Attribution"
     question = "Who is reported as saying what? Mark source, cue and content."
     widget = "triples"
@@ -525,3 +526,5 @@ class AttributionKind(KindSpec):
 
 
 ATTRIBUTION = AttributionKind()
+#: The spec the registry finds.
+KIND = ATTRIBUTION

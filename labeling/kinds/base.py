@@ -193,6 +193,8 @@ class KindSpec:
 
     #: The kind's name as stored in ``Task.kind`` and sent by clients.
     name: str
+    #: Where a built-in kind comes in lists, forms and task order (lowest first).
+    order: int = 100
     #: A short human title ("Verifiability").
     title: str
     #: The question the annotator answers, shown in the admin and the dataset card.

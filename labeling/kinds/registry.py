@@ -1,17 +1,20 @@
 """The registry everything asks: which kinds exist, the spec of a kind, a project's kinds.
 
-Built-in kinds are listed in ``BUILTIN`` (their order is the order tasks, forms and
-lists use); any other valid kind name is a custom single-label kind defined by a
-project's schema. Kind names are parsed once, here (``parse_kind_name``).
+Built-in kinds are found, not listed: every module of ``labeling.kinds`` that defines
+``KIND`` (a ``KindSpec``) is one, ordered by ``KindSpec.order`` (the order tasks, forms
+and lists use), so a new built-in kind is one new module. Any other valid kind name is
+a custom single-label kind defined by a project's schema. Kind names are parsed once,
+here (``parse_kind_name``).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from labeling.kinds.attribution import ATTRIBUTION
 from labeling.kinds.base import (
     KIND_NAME_RE,
     KindSpec,
@@ -21,11 +24,26 @@ from labeling.kinds.base import (
     check_kind_name,
 )
 from labeling.kinds.single_label import SingleLabelKind
-from labeling.kinds.stance import STANCE
-from labeling.kinds.verifiability import VERIFIABILITY
+
+#: Modules of the package that are the registry's machinery, not kinds.
+_MACHINERY = frozenset({"base", "lookup", "registry", "single_label"})
+
+
+def _discover() -> dict[str, KindSpec]:
+    """``{name: spec}`` of every kind module of this package (defines ``KIND``), in order."""
+    package = importlib.import_module("labeling.kinds")
+    specs = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name in _MACHINERY:
+            continue
+        spec = getattr(importlib.import_module(f"labeling.kinds.{info.name}"), "KIND", None)
+        if isinstance(spec, KindSpec):
+            specs.append(spec)
+    return {spec.name: spec for spec in sorted(specs, key=lambda s: (s.order, s.name))}
+
 
 #: The built-in kinds, in display and task order.
-BUILTIN: dict[str, KindSpec] = {spec.name: spec for spec in (ATTRIBUTION, VERIFIABILITY, STANCE)}
+BUILTIN: dict[str, KindSpec] = _discover()
 BUILTIN_NAMES: tuple[str, ...] = tuple(BUILTIN)
 #: What a custom kind's schema is answered with: one label per sentence.
 CUSTOM_WIDGET = "labels"

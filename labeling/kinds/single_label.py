@@ -387,7 +387,9 @@ def cluster_field(has_targets: bool) -> tuple[str, str] | None:
 ALPHA_TENTATIVE = 0.667  # Krippendorff (2004, sec. 12.7): the lowest alpha for tentative use
 
 
-def failing_target_warnings(pooled: dict[str, Any], per_target: dict[str, dict]) -> list[dict]:
+def failing_target_warnings(
+    pooled: dict[str, Any], per_target: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """A ``failing_target`` warning for each target whose whole interval lies below 0.667."""
     out = []
     for name, sub in per_target.items():

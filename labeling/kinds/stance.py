@@ -44,6 +44,9 @@ STANCE = StanceKind(
     default_labels=("against", "neutral", "favor"),
     form_level="ordinal",
 )
+STANCE.order = 2
+#: The spec the registry finds.
+KIND = STANCE
 STANCE.value_doc = '`{"label": L}`, L one of the labels, one task per sentence and target'
 STANCE.demo_schema = {
     "kind": "stance",

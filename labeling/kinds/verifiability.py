@@ -30,6 +30,9 @@ VERIFIABILITY = VerifiabilityKind(
     question="Is this sentence a checkable factual claim?",
     default_labels=("verifiable", "unverifiable", "not_a_claim"),
 )
+VERIFIABILITY.order = 1
+#: The spec the registry finds.
+KIND = VERIFIABILITY
 VERIFIABILITY.demo_schema = {
     "kind": "verifiability",
     "labels": ["verifiable", "unverifiable", "not_a_claim"],
