@@ -60,6 +60,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from labeling.json_types import JSONObject
 from labeling.segmentation import MAX_DOCUMENT_CHARS
 from labeling.strings import string_problem, value_problem
 
@@ -109,7 +110,7 @@ class DocumentRecord:
     external_id: str = ""
     source_url: str = ""
     published_at: datetime | None = None
-    metadata: dict = field(default_factory=dict, hash=False)
+    metadata: JSONObject = field(default_factory=JSONObject, hash=False)
 
 
 @dataclass(frozen=True)
@@ -391,7 +392,7 @@ def _parse_datetime(value: Any, err) -> datetime | None:
     return parsed
 
 
-def parse_record(obj: dict, *, line: int = 1) -> DocumentRecord:
+def parse_record(obj: JSONObject, *, line: int = 1) -> DocumentRecord:
     """Validate one decoded JSON object into a DocumentRecord, or raise ReadError.
 
     Same rules and messages as the file readers; ``line`` is the number reported in the

@@ -22,6 +22,7 @@ programming along the continuum (:func:`_set_partition_cost`).
 from __future__ import annotations
 
 import math
+from typing import Literal, overload
 
 import numpy as np
 
@@ -36,7 +37,8 @@ def dissimilarity(
     lb = b[..., 2] - b[..., 1]
     pos = (np.abs(a[..., 1] - b[..., 1]) + np.abs(a[..., 2] - b[..., 2])) / (la + lb)
     cat = (a[..., 3] != b[..., 3]).astype(np.float64)
-    return (alpha * pos * pos + beta * cat) * delta_empty
+    out: np.ndarray = (alpha * pos * pos + beta * cat) * delta_empty
+    return out
 
 
 def link_threshold(m: int, delta_empty: float = 1.0) -> float:
@@ -228,11 +230,11 @@ def _set_partition_cost(
             for u in members:
                 share[u] = min(share[u], cost / len(members))
     for low in range(k):
-        rows = []
-        for cost, mask, members in options[low]:
-            rows.append((cost, mask, sum(share[u] for u in members)))
-        rows.sort(key=lambda r: r[0] - r[2])
-        expanded.append(rows)
+        ranked = [
+            (cost, mask, sum(share[u] for u in members)) for cost, mask, members in options[low]
+        ]
+        ranked.sort(key=lambda r: r[0] - r[2])
+        expanded.append(ranked)
     total_share = sum(share)
     covered, best = 0, 0.0
     while covered != full:
@@ -261,6 +263,26 @@ def _set_partition_cost(
     return best if found is None else min(best, found[0])
 
 
+@overload
+def best_alignment_disorder(
+    units: np.ndarray,
+    n_annotators: int,
+    *,
+    alpha: float = ...,
+    beta: float = ...,
+    delta_empty: float = ...,
+    return_components: Literal[False] = ...,
+) -> float: ...
+@overload
+def best_alignment_disorder(
+    units: np.ndarray,
+    n_annotators: int,
+    *,
+    alpha: float = ...,
+    beta: float = ...,
+    delta_empty: float = ...,
+    return_components: Literal[True],
+) -> tuple[float, np.ndarray, np.ndarray]: ...
 def best_alignment_disorder(
     units: np.ndarray,
     n_annotators: int,
@@ -315,9 +337,9 @@ def best_alignment_disorder(
                 together(a, b, c),
             ]
         )
-    for c in np.flatnonzero(sizes > 3).tolist():
-        members = order[bounds[c] : bounds[c + 1]]
-        costs[c] = _component_cost(members, units, n_annotators, alpha, beta, delta_empty)
+    for big in np.flatnonzero(sizes > 3).tolist():
+        members = order[bounds[big] : bounds[big + 1]]
+        costs[big] = _component_cost(members, units, n_annotators, alpha, beta, delta_empty)
     disorder = float(costs.sum()) / (n / n_annotators)
     if return_components:
         return disorder, costs, comp

@@ -30,7 +30,7 @@ def check_level(level: str) -> str:
     return level
 
 
-def category_values(values: np.ndarray | list | None, n_categories: int) -> np.ndarray:
+def category_values(values: np.ndarray | list[float] | None, n_categories: int) -> np.ndarray:
     """Numeric value of each category code for interval/ratio (default: the code itself)."""
     if values is None:
         return np.arange(n_categories, dtype=np.float64)
@@ -61,18 +61,19 @@ def distance_matrix(
         cum = np.concatenate([np.zeros(marginals.shape[:-1] + (1,)), np.cumsum(marginals, -1)], -1)
         between = cum[..., hi + 1] - cum[..., lo]
         half = (marginals[..., lo] + marginals[..., hi]) / 2.0
-        out = (between - half) ** 2
+        out: np.ndarray = (between - half) ** 2
         out[..., idx, idx] = 0.0  # exactly, whatever the rounding of the cumulative sums
         return out
     vals = category_values(values, n_categories)[:n_categories]
-    diff = vals[:, None] - vals[None, :]
+    diff: np.ndarray = vals[:, None] - vals[None, :]
     if level == "interval":
         return diff**2
     if level == "ratio":
         total = vals[:, None] + vals[None, :]
         out = np.zeros_like(diff)
         np.divide(diff, total, out=out, where=total != 0)
-        return out**2
+        squared: np.ndarray = out**2
+        return squared
     raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
 
@@ -106,7 +107,7 @@ def alphas_from_coincidences(
     expected = np.einsum("...c,...ck,...k->...", marginals, d, marginals)
     observed = np.einsum("...ck,...ck->...", o, d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1.0 - (n - 1.0) * observed / expected
+        out: np.ndarray = 1.0 - (n - 1.0) * observed / expected
     out[~(expected > 0) | ~(n > 0)] = np.nan
     return out
 
@@ -178,6 +179,6 @@ def per_label_alpha_from_counts(counts: np.ndarray) -> np.ndarray:
     n = float(m[ok].sum())
     n_rest = n - n_c
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1.0 - (n - 1.0) * off / (n_c * n_rest)
+        out: np.ndarray = 1.0 - (n - 1.0) * off / (n_c * n_rest)
     out[~((n_c > 0) & (n_rest > 0))] = np.nan
     return out

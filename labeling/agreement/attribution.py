@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from labeling.json_types import JSONObject
 from labeling.tokenization import ROLES, token_role_labels, tokenize
 
 Span = tuple[int, int]
@@ -33,7 +34,7 @@ class AttributionItem:
 
     sentence_start: int
     sentence_text: str
-    annotations: dict[int, list[dict]] = field(default_factory=dict)
+    annotations: dict[int, list[JSONObject]] = field(default_factory=dict)
     sentence_end: int | None = None
 
     def __post_init__(self) -> None:
@@ -41,7 +42,7 @@ class AttributionItem:
             self.sentence_end = self.sentence_start + len(self.sentence_text)
 
 
-def role_spans(triples: Iterable[dict], role: str) -> list[Span]:
+def role_spans(triples: Iterable[JSONObject], role: str) -> list[Span]:
     """Distinct non-empty ``(start, end)`` spans of ``role`` in a list of triples, sorted."""
     spans = set()
     for triple in triples:

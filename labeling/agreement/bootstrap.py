@@ -17,7 +17,11 @@ stays bounded by ``chunk_elements`` numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
+
+from labeling.json_types import JSONObject
 
 from .alpha import check_level, distance_matrix
 from .counts import pair_weights, unique_rows
@@ -41,7 +45,8 @@ def unit_statistics(counts: np.ndarray, level: str, values: np.ndarray | None = 
     if level == "ordinal":
         o = counts_f[:, :, None] * counts_f[:, None, :]
         o[:, np.arange(n_categories), np.arange(n_categories)] -= counts_f
-        return (o * w[:, None, None]).reshape(counts.shape[0], -1)
+        stats: np.ndarray = (o * w[:, None, None]).reshape(counts.shape[0], -1)
+        return stats
     d = distance_matrix(level, np.ones(n_categories), values)
     observed = np.einsum("uc,uc->u", counts_f @ d, counts_f) * w
     return np.concatenate([counts_f * pairable, observed[:, None]], axis=1)
@@ -67,7 +72,7 @@ def alphas_from_statistics(
     n = marginals.sum(axis=1)
     expected = np.einsum("bc,bck,bk->b", marginals, d, marginals)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = 1.0 - (n - 1.0) * observed / expected
+        out: np.ndarray = 1.0 - (n - 1.0) * observed / expected
     out[~(expected > 0) | ~(n > 0)] = np.nan
     return out
 
@@ -79,7 +84,7 @@ def draw_weights(
     seed: int,
     width: int,
     chunk_elements: int = 4_000_000,
-):
+) -> Iterator[np.ndarray]:
     """Yield ``(size, n_patterns)`` float matrices: how often each pattern is drawn per resample.
 
     Resampling ``n`` units uniformly with replacement draws pattern ``p`` (standing for
@@ -101,7 +106,7 @@ def draw_weights(
     done = 0
     while done < draws:
         size = min(chunk, draws - done)
-        if by_index:
+        if owner is not None:  # by_index
             picks = owner[rng.integers(0, n_units, size=(size, n_units))]
             picks += (np.arange(size) * n_patterns)[:, None]
             weights = np.bincount(picks.ravel(), minlength=size * n_patterns)
@@ -160,7 +165,7 @@ def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> list[f
 PERCENTILE_METHOD = "percentile bootstrap (Efron & Tibshirani 1993, ch. 13)"
 
 
-def interval_record(samples: np.ndarray, draws: int, resampled: str) -> dict:
+def interval_record(samples: np.ndarray, draws: int, resampled: str) -> JSONObject:
     """How an interval was made: method, what was resampled, draws asked and valid."""
     return {
         "method": PERCENTILE_METHOD,

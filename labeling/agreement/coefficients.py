@@ -55,7 +55,8 @@ def rated_shares(counts: np.ndarray) -> np.ndarray:
     rated = m >= 1
     if not rated.any():
         return np.zeros(counts.shape[1])
-    return (counts_f[rated] / m[rated, None]).mean(axis=0)
+    shares: np.ndarray = (counts_f[rated] / m[rated, None]).mean(axis=0)
+    return shares
 
 
 def fleiss_kappa_from_counts(
@@ -234,7 +235,7 @@ def per_category_fleiss_kappa_from_counts(counts: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         disagree = (sub * (mm - sub) / (mm * (mm - 1.0))).sum(axis=0)
         p = sub.sum(axis=0) / mm.sum()
-        out = 1.0 - disagree / (n_items * p * (1.0 - p))
+        out: np.ndarray = 1.0 - disagree / (n_items * p * (1.0 - p))
     out[~((p > 0) & (p < 1))] = np.nan
     return out
 

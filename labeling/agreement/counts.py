@@ -15,7 +15,9 @@ import numpy as np
 MISSING = -1
 
 
-def as_codes(codes: np.ndarray | list, n_categories: int | None = None) -> tuple[np.ndarray, int]:
+def as_codes(
+    codes: np.ndarray | list[list[int]], n_categories: int | None = None
+) -> tuple[np.ndarray, int]:
     """Validate a reliability matrix and return it (2-D, integer) with its category count."""
     arr = np.asarray(codes)
     if arr.ndim == 1 and arr.size == 0:
@@ -81,7 +83,7 @@ def coincidences_from_counts(
     if multiplicity is not None:
         w = w * np.asarray(multiplicity, dtype=np.float64)
     weighted = counts_f * w[:, None]
-    o = counts_f.T @ weighted
+    o: np.ndarray = counts_f.T @ weighted
     o[np.diag_indices_from(o)] -= weighted.sum(axis=0)
     return o
 

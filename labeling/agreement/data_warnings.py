@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+
 MIN_VALID_SHARE = 0.95
 ALPHA_MIN = 0.8  # Krippendorff (2004, sec. 12.7): rely on variables with alpha >= .800
 Z_05 = 1.6448536269514722  # one-tailed p = 0.05
@@ -21,7 +23,7 @@ def warning(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 
 
-def interval_warnings(name: str, record: dict | None) -> list[dict[str, str]]:
+def interval_warnings(name: str, record: JSONObject | None) -> list[dict[str, str]]:
     """A ``few_valid_draws`` warning when under 95% of an interval's draws were valid."""
     if not record or record["n_draws"] <= 0:
         return []

@@ -21,14 +21,17 @@ from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+
 from .alignment import best_alignment_disorder
+from .unitizing import UnitInput
 
 DEFAULT_SAMPLES = 30  # pygamma-agreement's default
 SEGMENT_PRECISION = 1e-6  # pyannote.core's shortest legal segment
 
 
 def units_array(
-    units: Iterable[Sequence], annotators: Sequence[Hashable] | None = None
+    units: Iterable[UnitInput], annotators: Sequence[Hashable] | None = None
 ) -> tuple[np.ndarray, list[Hashable], list[Hashable]]:
     """Rows ``(annotator index, start, end, category index)``, the annotators and categories.
 
@@ -82,7 +85,7 @@ def sampler_statistics(units: np.ndarray, n_annotators: int) -> dict[str, np.nda
     }
 
 
-def sample_continuum(stats: dict, n_annotators: int, rng: np.random.Generator) -> np.ndarray:
+def sample_continuum(stats: JSONObject, n_annotators: int, rng: np.random.Generator) -> np.ndarray:
     """One random continuum drawn like pygamma-agreement's StatisticalContinuumSampler."""
     count_mean, count_sd = stats["count"]
     counts = np.abs(rng.normal(count_mean, count_sd, size=n_annotators).astype(np.int64))
@@ -129,14 +132,14 @@ def expected_disorder(
 
 
 def gamma_agreement(
-    units: Iterable[Sequence],
+    units: Iterable[UnitInput],
     *,
     alpha: float = 1.0,
     beta: float = 1.0,
     n_samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
     annotators: Sequence[Hashable] | None = None,
-) -> dict:
+) -> JSONObject:
     """Gamma of ``(annotator, start, end, category)`` units (Mathet et al. 2015).
 
     ``alpha``/``beta`` weight the positional and categorical dissimilarities;

@@ -7,6 +7,8 @@ a resample is a weighted sum (``bootstrap.draw_weights``), items or whole cluste
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .bootstrap import bootstrap_sums, cluster_patterns
@@ -39,7 +41,7 @@ def coefficient_statistics(counts: np.ndarray) -> np.ndarray:
 
 def _chance_corrected(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = (observed - expected) / (1.0 - expected)
+        out: np.ndarray = (observed - expected) / (1.0 - expected)
     out[~(expected < 1.0 - 1e-15) | ~np.isfinite(observed)] = np.nan
     return out
 
@@ -87,7 +89,12 @@ def _patterns(
 
 
 def _resampled_sums(
-    rows: np.ndarray, clusters: np.ndarray | None, to_stats, *, draws: int, seed: int
+    rows: np.ndarray,
+    clusters: np.ndarray | None,
+    to_stats: Callable[[np.ndarray], np.ndarray],
+    *,
+    draws: int,
+    seed: int,
 ) -> np.ndarray | None:
     """Bootstrap sums of ``to_stats(pattern rows)``; None when too large to hold in memory."""
     patterns, pairs, counts = _patterns(rows, clusters)

@@ -34,6 +34,6 @@ def pair_count_matrix(codes: np.ndarray, n_categories: int | None = None) -> np.
     """Confusion matrix summed over ordered annotator pairs in items: ``N^T N - diag(sum N)``."""
     arr, n_categories = as_codes(codes, n_categories)
     counts = value_counts(arr, n_categories)
-    out = counts.T @ counts
+    out: np.ndarray = counts.T @ counts
     out[np.diag_indices_from(out)] -= counts.sum(axis=0)
     return out

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+
 from .alpha import alpha_from_coincidences, check_level
 from .coefficients import kappa_from_confusion
 from .counts import as_codes
@@ -49,7 +51,7 @@ def pairwise_agreement(
     n_categories: int | None = None,
     min_shared: int = 2,
     confusions: dict[tuple[int, int], np.ndarray] | None = None,
-) -> list[dict]:
+) -> list[JSONObject]:
     """Alpha (at ``level``, Krippendorff 2011) and Cohen's kappa (Cohen 1960) per annotator pair.
 
     One entry ``{"a", "b", "n_shared", "alpha", "kappa"}`` per pair ``a < b`` of annotator
@@ -113,7 +115,8 @@ def mean_pairwise_kappa(
     Only pairs sharing at least ``min_shared`` items count: the rule ``pairwise`` uses to
     show a pair's kappa, so the headline and the matrix agree.
     """
-    return light_kappa(confusions, min_shared=min_shared, weights=weights)["value"]
+    value: float | None = light_kappa(confusions, min_shared=min_shared, weights=weights)["value"]
+    return value
 
 
 def light_kappa(
@@ -121,7 +124,7 @@ def light_kappa(
     *,
     min_shared: int = 1,
     weights: str | np.ndarray | None = None,
-) -> dict:
+) -> JSONObject:
     """Light's (1971) mean pairwise (weighted, Cohen 1968) kappa with the pairs it used.
 
     ``{"value", "n_pairs", "n_pairs_excluded"}``; a pair is excluded when it shares fewer

@@ -19,8 +19,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+from labeling.tokenization import ROLES
+
 from .alignment import best_alignment_disorder
-from .attribution import ROLES, AttributionItem
+from .attribution import AttributionItem
 from .bootstrap import interval_record, percentile_interval
 from .data_warnings import interval_warnings, warning
 from .gamma import DEFAULT_SAMPLES, expected_disorder
@@ -60,7 +63,7 @@ def build_continuum(
         if len(item.annotations) != m:
             continue
         lo, hi, raw = _task_units(item)
-        rows = []
+        rows: list[tuple[int, int, int, int]] = []
         for slot in range(m):
             for r in range(len(ROLES)):
                 spans = merged_spans([(b, e) for s, b, e, rr in raw if s == slot and rr == r])
@@ -81,7 +84,7 @@ def _concatenate(units: list[np.ndarray], lengths: np.ndarray, order: np.ndarray
     total = int(per.sum())
     # Row indices of the picked tasks' units, in pick order.
     index = np.repeat(first[order], per) + (np.arange(total) - np.repeat(np.cumsum(per) - per, per))
-    rows = flat[index].copy()
+    rows: np.ndarray = flat[index].copy()
     shift = np.repeat(offsets, per)
     rows[:, 1] += shift
     rows[:, 2] += shift
@@ -111,7 +114,14 @@ def _alpha_u(rows: np.ndarray, total: int, m: int) -> tuple[float | None, dict[s
     return overall, per_role
 
 
-def _unitizing_summary(units, lengths, m, draws, seed, warnings) -> dict:
+def _unitizing_summary(
+    units: list[np.ndarray],
+    lengths: np.ndarray,
+    m: int,
+    draws: int,
+    seed: int,
+    warnings: list[JSONObject],
+) -> JSONObject:
     n = len(units)
     order = np.arange(n)
     alpha, per_role = _alpha_u(_concatenate(units, lengths, order), int(lengths.sum()), m)
@@ -131,7 +141,7 @@ def _unitizing_summary(units, lengths, m, draws, seed, warnings) -> dict:
 
 def _gamma_of(
     rows: np.ndarray, task_of_unit: np.ndarray, n_tasks: int, m: int, samples: int, seed: int
-):
+) -> JSONObject | None:
     """Gamma of unit rows with the observed disorder split per task (for the bootstrap)."""
     if rows.shape[0] == 0:
         return None
@@ -157,7 +167,7 @@ def _gamma_of(
     }
 
 
-def _gamma_interval(fit: dict, m: int, draws: int, seed: int) -> tuple[np.ndarray, int]:
+def _gamma_interval(fit: JSONObject, m: int, draws: int, seed: int) -> tuple[np.ndarray, int]:
     cost, count = fit["per_task_cost"], fit["per_task_units"]
     n = cost.size
     rng = np.random.default_rng(seed)
@@ -170,11 +180,19 @@ def _gamma_interval(fit: dict, m: int, draws: int, seed: int) -> tuple[np.ndarra
     return out, draws
 
 
-def _gamma_summary(units, lengths, m, draws, seed, samples, warnings) -> dict:
+def _gamma_summary(
+    units: list[np.ndarray],
+    lengths: np.ndarray,
+    m: int,
+    draws: int,
+    seed: int,
+    samples: int,
+    warnings: list[JSONObject],
+) -> JSONObject:
     n = len(units)
     rows = _concatenate(units, lengths, np.arange(n))
     task_of_unit = np.repeat(np.arange(n), [u.shape[0] for u in units])
-    out: dict = {"gamma": None, "per_role": {}}
+    out: JSONObject = {"gamma": None, "per_role": {}}
     fit = _gamma_of(rows, task_of_unit, n, m, samples, seed)
     if fit is not None:
         out.update({k: fit[k] for k in ("gamma", "observed_disorder", "expected_disorder")})
@@ -188,7 +206,7 @@ def _gamma_summary(units, lengths, m, draws, seed, samples, warnings) -> dict:
     for r, role in enumerate(ROLES):
         keep = rows[:, 3] == r
         role_fit = _gamma_of(rows[keep], task_of_unit[keep], n, m, samples, seed)
-        entry: dict = {"gamma": None if role_fit is None else role_fit["gamma"]}
+        entry: JSONObject = {"gamma": None if role_fit is None else role_fit["gamma"]}
         if role_fit is not None and role_fit["gamma"] is not None and draws > 0:
             values, n_draws = _gamma_interval(role_fit, m, draws, seed + 2 + r)
             entry["ci95"] = percentile_interval(values)
@@ -196,7 +214,13 @@ def _gamma_summary(units, lengths, m, draws, seed, samples, warnings) -> dict:
     return out
 
 
-def _triple_summary(items, n_annotators, draws, seed, warnings) -> dict:
+def _triple_summary(
+    items: Sequence[AttributionItem],
+    n_annotators: int,
+    draws: int,
+    seed: int,
+    warnings: list[JSONObject],
+) -> JSONObject:
     counts = triple_counts(items, n_annotators)
     total = counts["total"]
     n = total.size
@@ -206,7 +230,7 @@ def _triple_summary(items, n_annotators, draws, seed, warnings) -> dict:
         if draws > 0 and n
         else None
     )
-    out: dict = {"triple_f1": {}, "triple_f1_ci95": {}, "triple_f1_interval": {}}
+    out: JSONObject = {"triple_f1": {}, "triple_f1_ci95": {}, "triple_f1_interval": {}}
     for mode in ("exact", "overlap"):
         value = float(2.0 * counts[mode].sum() / total.sum()) if total.sum() > 0 else None
         out["triple_f1"][mode] = value
@@ -228,9 +252,9 @@ def summarize_spans(
     bootstrap_draws: int,
     seed: int = 0,
     gamma_samples: int = DEFAULT_SAMPLES,
-) -> dict:
+) -> JSONObject:
     """``unitizing_alpha``, ``gamma``, ``triple_f1`` (with ``_ci95``/``_interval``), warnings."""
-    warnings: list[dict] = []
+    warnings: list[JSONObject] = []
     units, lengths, m, kept = build_continuum(items)
     excluded = sum(1 for item in items if len(item.annotations) >= 2) - len(kept)
     if excluded:

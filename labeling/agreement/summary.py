@@ -9,6 +9,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+from labeling.tokenization import ROLES
+
 from .alpha import (
     alpha_from_coincidences,
     check_level,
@@ -17,7 +20,6 @@ from .alpha import (
 )
 from .attribution import (
     HAS_ATTRIBUTION_LABELS,
-    ROLES,
     TOKEN_LABELS,
     AttributionItem,
     has_attribution_codes,
@@ -71,7 +73,8 @@ def _clean_list(xs: np.ndarray) -> list[float | None]:
     arr = np.asarray(xs, dtype=np.float64)
     out = arr.astype(object)
     out[~np.isfinite(arr)] = None
-    return out.tolist()
+    cleaned: list[float | None] = out.tolist()
+    return cleaned
 
 
 def _report(progress: Progress, fraction: float) -> None:
@@ -80,8 +83,8 @@ def _report(progress: Progress, fraction: float) -> None:
 
 
 def _interval(
-    name: str, samples: np.ndarray | None, draws: int, resampled: str, warnings: list
-) -> tuple[list[float] | None, dict | None]:
+    name: str, samples: np.ndarray | None, draws: int, resampled: str, warnings: list[JSONObject]
+) -> tuple[list[float] | None, JSONObject | None]:
     """Percentile interval and its record; adds a warning when it rests on few valid draws."""
     if samples is None:
         if draws > 0:
@@ -98,7 +101,7 @@ def leave_one_out_alphas(
     active: np.ndarray,
     level: str,
     values: np.ndarray | None,
-) -> list[dict]:
+) -> list[JSONObject]:
     """Per active annotator: alpha of the others (this annotator's values left out).
 
     ``alpha_without`` above the overall alpha means the data agree better without this
@@ -141,14 +144,14 @@ def _label_summary(
     span: tuple[float, float] = (0.0, 1.0),
     clusters: np.ndarray | None = None,
     resampled: str = "items",
-) -> dict:
+) -> JSONObject:
     def step(fraction: float) -> None:
         _report(progress, span[0] + (span[1] - span[0]) * fraction)
 
     n_categories = len(labels)
     counts = value_counts(arr, n_categories)
     m = counts.sum(axis=1)
-    warnings: list[dict] = []
+    warnings: list[JSONObject] = []
     step(0.1)
     o = coincidences_from_counts(counts)
     alpha = alpha_from_coincidences(o, level, values)
@@ -188,18 +191,20 @@ def _label_summary(
             w: _clean(light_kappa(kept, weights=w)["value"]) for w in ("linear", "quadratic")
         }
     coefficient_cis: dict[str, list[float] | None] = {}
-    coefficient_records: dict[str, dict | None] = {}
+    coefficient_records: dict[str, JSONObject | None] = {}
     if bootstrap_draws > 0:
         resampled_coefficients = bootstrap_coefficients(
             counts, draws=bootstrap_draws, seed=seed + 1, clusters=clusters
         )
         for name in ("scott_pi", "fleiss_kappa", "gwet_ac1"):
-            samples = None if resampled_coefficients is None else resampled_coefficients.get(name)
+            resampled_samples = (
+                None if resampled_coefficients is None else resampled_coefficients.get(name)
+            )
             coefficient_cis[name], coefficient_records[name] = _interval(
-                name, samples, bootstrap_draws, resampled, warnings
+                name, resampled_samples, bootstrap_draws, resampled, warnings
             )
         if cohen is not None:
-            samples = bootstrap_light_kappa(
+            kappa_samples = bootstrap_light_kappa(
                 arr,
                 n_categories,
                 sorted(kept),
@@ -208,7 +213,7 @@ def _label_summary(
                 clusters=clusters,
             )
             coefficient_cis["cohen_kappa"], coefficient_records["cohen_kappa"] = _interval(
-                "cohen_kappa", samples, bootstrap_draws, resampled, warnings
+                "cohen_kappa", kappa_samples, bootstrap_draws, resampled, warnings
             )
     step(0.9)
     per_annotator = leave_one_out_alphas(arr, counts, active, level, values)
@@ -278,7 +283,7 @@ def summarize_labels(
     min_shared: int = 2,
     clusters: np.ndarray | None = None,
     resampled: str = "sentences",
-) -> dict:
+) -> JSONObject:
     """All agreement figures for a label task (alpha per Krippendorff 2011, kappas, AC1, pairwise).
 
     ``codes`` is ``(n_items, n_annotators)`` with codes indexing ``labels`` and -1 for
@@ -324,7 +329,7 @@ def summarize_attributions(
     seed: int = 0,
     progress: Progress = None,
     min_shared: int = 2,
-) -> dict:
+) -> JSONObject:
     """Agreement on attribution triples: has-attribution alpha, token-role alpha, span F1 per role.
 
     ``alpha``/``alpha_ci95``/``percent_agreement``/kappas/``pairwise`` are about the

@@ -14,12 +14,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .attribution import MATCH_MODES, ROLES, AttributionItem, _max_bipartite_matching, overlaps
+from labeling.json_types import JSONObject
+from labeling.tokenization import ROLES
+
+from .attribution import MATCH_MODES, AttributionItem, _max_bipartite_matching, overlaps
 
 Triple = tuple[tuple[int, int] | None, ...]
 
 
-def triple_key(triple: dict) -> Triple | None:
+def triple_key(triple: JSONObject) -> Triple | None:
     """``(source, cue, content)`` spans of a stored triple (``None`` for an absent role)."""
     if not isinstance(triple, dict):
         return None

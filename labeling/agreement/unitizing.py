@@ -22,14 +22,20 @@ partition the continuum ``[B, B + L)``. With ``m`` annotators:
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
+from labeling.json_types import JSONObject
+
 Unit = tuple[Hashable, int, int, Hashable]
+# A caller's unit before validation: (annotator, start, end, category) of mixed
+# types (start/end may be any int-like), hence Any until _check_units checks it.
+UnitInput = Sequence[Any]
 
 
 def _check_units(
-    units: Iterable[Sequence], begin: int, length: int, annotators: Sequence[Hashable] | None
+    units: Iterable[UnitInput], begin: int, length: int, annotators: Sequence[Hashable] | None
 ) -> tuple[list[Unit], list[Hashable]]:
     """Validated ``(annotator, start, end, category)`` tuples and the annotator list."""
     clean: list[Unit] = []
@@ -102,7 +108,7 @@ def _gaps(spans: np.ndarray, begin: int, end: int) -> np.ndarray:
     """Lengths of the positive gaps around sorted, disjoint spans in ``[begin, end)``."""
     edges_start = np.concatenate([[begin], spans[:, 1]])
     edges_end = np.concatenate([spans[:, 0], [end]])
-    g = edges_end - edges_start
+    g: np.ndarray = edges_end - edges_start
     return g[g > 0].astype(np.float64)
 
 
@@ -136,12 +142,12 @@ def _ratio_alpha(d_o: float, d_e: float) -> float | None:
 
 
 def unitizing_alpha(
-    units: Iterable[Sequence],
+    units: Iterable[UnitInput],
     *,
     begin: int,
     length: int,
     annotators: Sequence[Hashable] | None = None,
-) -> dict:
+) -> JSONObject:
     """Krippendorff's alpha_U of ``(annotator, start, end, category)`` units (1995; 2004).
 
     Offsets are half-open, inside ``[begin, begin + length)``; ``annotators`` lists everyone
@@ -160,13 +166,13 @@ def unitizing_alpha(
 
 def unitizing_alpha_checked(
     units: list[Unit], begin: int, length: int, annotators: list[Hashable]
-) -> dict:
+) -> JSONObject:
     """:func:`unitizing_alpha` on units already validated (also returns the D_o, D_e sums)."""
     categories = list(dict.fromkeys(u[3] for u in units))
     spans: dict[tuple[Hashable, Hashable], list[tuple[int, int]]] = {}
     for annotator, start, end, category in units:
         spans.setdefault((category, annotator), []).append((start, end))
-    per_category: dict = {}
+    per_category: dict[Hashable, float | None] = {}
     sum_o = sum_e = 0.0
     if len(annotators) < 2:
         return {

@@ -279,7 +279,9 @@ def _csv_json(value: Any) -> str:
     return "" if value is None else dumps(value).decode("utf-8")
 
 
-def _csv_row(record: Mapping[str, Any], _json: Any = _csv_json, _finite: Any = _finite) -> tuple:
+def _csv_row(
+    record: Mapping[str, Any], _json: Any = _csv_json, _finite: Any = _finite
+) -> tuple[Any, ...]:
     r = _normalise(record)
     return (
         r["task_id"],
