@@ -53,7 +53,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
@@ -217,7 +217,7 @@ def _loads(s: str) -> Any:
 # --- one record ---------------------------------------------------------------------------
 
 
-def _check_string(value: str, name: str, limit: int, err: Any) -> bool:
+def _check_string(value: str, name: str, limit: int, err: Callable[[str, str], None]) -> bool:
     """Report NUL, lone surrogates or more than ``limit`` characters; True if reported."""
     problem = string_problem(value)
     if problem is None and len(value) > limit:
@@ -324,8 +324,8 @@ def _validate(
     elif not isinstance(metadata, dict):
         err("metadata", f"must be a JSON object, got {_type_name(metadata)}")
         metadata = {}
-    elif problem := value_problem(metadata, "metadata"):
-        err(*problem)
+    elif metadata_problem := value_problem(metadata, "metadata"):
+        err(*metadata_problem)
 
     if errors:
         return None, errors
@@ -368,7 +368,7 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
-def _parse_datetime(value: Any, err) -> datetime | None:
+def _parse_datetime(value: Any, err: Callable[[str, str], None]) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -400,11 +400,15 @@ def parse_record(obj: JSONObject, *, line: int = 1) -> DocumentRecord:
     """
     if not isinstance(obj, Mapping):
         raise ReadError([RecordError(line, "", f"expected a JSON object, got {_type_name(obj)}")])
-    record, errors = _validate(obj, line)
+    return _record_or_raise(*_validate(obj, line))
+
+
+def _record_or_raise(record: DocumentRecord | None, errors: list[RecordError]) -> DocumentRecord:
+    """The record, or ReadError with its errors (``_validate`` returns None only with errors)."""
     if record is None:
         collected = _Errors()
         collected.extend(errors)
-        collected.raise_if_any()
+        raise ReadError(collected.kept, collected.omitted)
     return record
 
 
@@ -420,12 +424,7 @@ def read_text(data: bytes, *, filename: str = "") -> list[DocumentRecord]:
     obj: dict[str, Any] = {"text": text, "title": stem}
     if name:
         obj["metadata"] = {"filename": name}
-    record, errors = _validate(obj, 1, allow_text_lines=True)
-    if record is None:
-        collected = _Errors()
-        collected.extend(errors)
-        collected.raise_if_any()
-    return [record]
+    return [_record_or_raise(*_validate(obj, 1, allow_text_lines=True))]
 
 
 def read_jsonl(data: bytes) -> list[DocumentRecord]:

@@ -33,7 +33,7 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import orjson
@@ -199,7 +199,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON: {value!r}")
 
 
-def dumps(value: Any, _dumps: Any = orjson.dumps, _default: Any = _json_default) -> bytes:
+def dumps(
+    value: Any,
+    _dumps: Callable[..., bytes] = orjson.dumps,
+    _default: Callable[[Any], Any] = _json_default,
+) -> bytes:
     """Compact UTF-8 JSON (orjson): non-ASCII as is, datetimes in ISO 8601, NaN as null."""
     return _dumps(value, default=_default)
 
@@ -558,7 +562,8 @@ def verify_export(path: str | os.PathLike[str], format: str) -> int:
             raise IncompleteExport(
                 f"{meta.num_rows} rows, but the footer states {stated!r} records"
             )
-        return meta.num_rows
+        rows: int = meta.num_rows  # pyarrow has no type information
+        return rows
     if format not in ("jsonl", "csv"):
         raise ValueError(f"unknown export format {format!r}; allowed: {', '.join(FORMATS)}")
     with open(path, "rb") as fh:
