@@ -18,9 +18,8 @@ share of annotations whose whole value equals the gold value.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -43,7 +42,7 @@ from labeling.kinds.base import (
 )
 from labeling.kinds.single_label import label_data
 from labeling.suggesting import suggest_attributions
-from labeling.tokenization import ROLES, tokenize
+from labeling.tokenization import ROLES, role_bio_tags, tokenize
 
 NAME = "attribution"
 MAX_ATTRIBUTIONS = 20
@@ -121,36 +120,6 @@ def decide_attribution(values: Sequence[dict[str, Any]]) -> GoldDecision | None:
     gold_keys = sorted(triple_key(t) for t in chosen)
     n_equal = sum(1 for items in lists if sorted(triple_key(t) for t in items) == gold_keys)
     return GoldDecision({"attributions": chosen}, round(n_equal / n, 6))
-
-
-def bio_tags_by_role(
-    tokens: Sequence[tuple[int, int]], attributions: Iterable[Mapping[str, Any]]
-) -> dict[str, list[str]]:
-    """:func:`labeling.tokenization.role_bio_tags` in O(tokens + spans log tokens).
-
-    Same tags: each span, in sorted order, marks its first overlapping token ``B`` and
-    the following overlapping tokens ``I`` where they are still ``O``. ``tokens`` are
-    sorted and disjoint, as :func:`~labeling.tokenization.tokenize` returns them.
-    """
-    ends = [end for _, end in tokens]
-    n = len(tokens)
-    out: dict[str, list[str]] = {}
-    items = list(attributions)
-    for role in ROLES:
-        tags = ["O"] * n
-        spans = sorted((a[role]["start"], a[role]["end"]) for a in items if a.get(role))
-        for span_start, span_end in spans:
-            i = bisect_right(ends, span_start)  # first token ending after the span starts
-            first = True
-            while i < n and tokens[i][0] < span_end:
-                if first:
-                    tags[i] = "B"
-                    first = False
-                elif tags[i] == "O":
-                    tags[i] = "I"
-                i += 1
-        out[role] = tags
-    return out
 
 
 _SPAN_SCHEMA: dict[str, Any] = {
@@ -467,7 +436,7 @@ class AttributionKind(KindSpec):
         spans = tokenize(text, offset=start)
         bio = None
         if isinstance(gold, dict):
-            bio = bio_tags_by_role(spans, gold.get("attributions") or [])
+            bio = role_bio_tags(spans, gold.get("attributions") or [])
         return [[s, e] for s, e in spans], bio
 
     # --- demo -----------------------------------------------------------------------
