@@ -435,6 +435,7 @@ def test_agreement_dashboard_shows_targets_spans_warnings_and_staleness(
     assert 'data-target="Ukrainian government"' in page
     assert "pooled over targets" in page
     assert 'class="lb-msg warning"' in page  # too few pairable values, at least
+    assert 'data-annotator="ann1"' in page  # leave-one-out alpha per annotator
     with django_capture_on_commit_callbacks(execute=True):
         request_agreement_run(project=p, kind="attribution", user=world["lead"])
     page = client.get(url + "?kind=attribution").content.decode()
