@@ -70,10 +70,11 @@ def main() -> None:
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.2)
         killed = []
-        for _ in range(args.kills):
+        for i in range(args.kills):
+            if i:
+                time.sleep(args.interval)
             killed.append(terminate_sessions())
             last_kill = time.monotonic()
-            time.sleep(args.interval)
         after = len(calls)
         first_ok = None
         while time.monotonic() - last_kill < 30:
@@ -83,7 +84,7 @@ def main() -> None:
             if status == 200:
                 first_ok = time.monotonic() - last_kill
                 break
-            time.sleep(0.2)
+            time.sleep(0.05)
         final = None
         while time.monotonic() - last_kill < GOAL_SECONDS + 60:
             status, body = lead.request("GET", f"/api/agreement-runs/{run['id']}/", what="poll")
