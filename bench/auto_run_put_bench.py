@@ -8,6 +8,11 @@ and *trigger* (no pending automatic run and no debounce key: this PUT is the one
 starts the automatic run). Prints the median of each, their ratio and the load average.
 
     .venv/bin/python bench/auto_run_put_bench.py --mode embedded|services [--tasks 2000] [--n 41]
+        [--http]
+
+``--http``: the PUTs go over HTTP to gunicorn (one sync worker) and are timed by the
+client, as an annotator sees them; the debounce key lives in a Redis cache
+(``CACHE_URL``, database 3) shared by the server and this script.
 
 ``embedded``: SQLite file, Celery eager. ``services``: PostgreSQL and Redis
 (``redis://127.0.0.1:6379/3`` unless ``--broker``); no worker is needed. The script
@@ -18,12 +23,16 @@ there) in the same time window. Goal (issue 9): trigger median within 20% of ord
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,7 +59,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=41, help="PUTs of each kind")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/3")
     parser.add_argument("--tag", default="jobs", help="suffix of the throw-away database")
+    parser.add_argument("--http", action="store_true", help="time PUTs through gunicorn")
     args = parser.parse_args()
+    if args.http:
+        os.environ["CACHE_URL"] = "redis://127.0.0.1:6379/3"
 
     os.environ["DATABASE_URL"] = _fresh_database(args.mode, f"put_bench_{args.mode}_{args.tag}")
     if args.mode == "services":
@@ -90,8 +102,13 @@ def main() -> None:
         for t in tasks
         for j, u in enumerate(raters)
     )
-    client = APIClient()
+    client: Any = APIClient()
     client.force_authenticate(bench_user)
+    server = None
+    if args.http:
+        from rest_framework.authtoken.models import Token
+
+        client, server = _HttpClient.start(Token.objects.create(user=bench_user).key)
     key = f"labeling:agreement-auto:{project.pk}:verifiability"
     times: dict[str, list[float]] = {"ordinary": [], "trigger": []}
     queries: dict[str, list[int]] = {"ordinary": [], "trigger": []}
@@ -104,11 +121,11 @@ def main() -> None:
         else:
             cache.set(key, 1, 3600)
         body = {"value": {"label": labels[index % 3]}}
-        with CaptureQueriesContext(connection) as ctx:
+        with CaptureQueriesContext(connection) as ctx:  # in process only
             started = time.perf_counter()
             response = client.put(f"/api/tasks/{task['id']}/annotation/", body, format="json")
             elapsed = time.perf_counter() - started
-        assert response.status_code in (200, 201), response.content
+        assert response.status_code in (200, 201), response.status_code
         times[kind].append(elapsed)
         queries[kind].append(len(ctx.captured_queries))
 
@@ -120,20 +137,80 @@ def main() -> None:
         order = ("ordinary", "trigger") if i % 2 else ("trigger", "ordinary")
         for kind in order:
             one_put(kind, i)
+    if server is not None:
+        time.sleep(1)  # the last PUT's event is delivered after its response
+        server.terminate()
+        server.wait()
     n_auto = AgreementRun.objects.filter(trigger="auto").count()
     if args.mode == "services":
         app.control.purge()  # messages an older checkout may have published
     med = {k: statistics.median(v) * 1000 for k, v in times.items()}
     load = os.getloadavg()
-    print(f"mode={args.mode} tasks={args.tasks} annotations={3 * args.tasks} n={args.n} each")
+    via = "HTTP (gunicorn, 1 sync worker)" if args.http else "in process"
+    print(
+        f"mode={args.mode} via {via} tasks={args.tasks} annotations={3 * args.tasks} "
+        f"n={args.n} each"
+    )
     for kind in ("ordinary", "trigger"):
         print(
             f"  {kind:8s} PUT median {med[kind]:8.2f} ms  p90 "
             f"{statistics.quantiles(times[kind], n=10)[-1] * 1000:8.2f} ms  "
-            f"queries median {statistics.median(queries[kind]):.0f}"
+            + ("" if args.http else f"queries median {statistics.median(queries[kind]):.0f}")
         )
     print(f"  ratio trigger/ordinary (medians): {med['trigger'] / med['ordinary']:.2f}")
     print(f"  automatic runs created: {n_auto}; load average {load[0]:.2f} {load[1]:.2f}")
+
+
+class _Response:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.content = status, body
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class _HttpClient:
+    """Just enough of APIClient's interface, over HTTP with a token."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+
+    @classmethod
+    def start(cls, token: str) -> tuple[_HttpClient, subprocess.Popen[bytes]]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi"]
+            + ["--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = cls(port, token)
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return client, server
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def _call(self, method: str, path: str, body: Any = None) -> _Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        result = _Response(response.status, response.read())
+        conn.close()
+        return result
+
+    def get(self, path: str) -> _Response:
+        return self._call("GET", path)
+
+    def put(self, path: str, body: Any, format: str = "json") -> _Response:
+        return self._call("PUT", path, body)
 
 
 if __name__ == "__main__":

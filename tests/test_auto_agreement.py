@@ -131,3 +131,24 @@ def test_the_submission_that_completes_a_task_publishes_task_completed(make_user
         assert len(seen) == 1
     finally:
         events.unsubscribe(events.TASK_COMPLETED, seen.append)
+
+
+def test_events_of_a_request_are_delivered_after_its_response(make_user, client):
+    """Subscribers never add to a request's latency: they run at ``request_finished``."""
+    from django.core.signals import request_finished, request_started
+
+    from labeling import events
+
+    seen: list[str] = []
+    events.subscribe(events.ANNOTATION_SUBMITTED, lambda e: seen.append("event"))
+    a = make_user("a")
+    project = make_project(annotators=[a])
+    add_documents(project)
+    held = next_task(user=a, project=project, kind="verifiability")
+    request_started.send(sender=None, environ={})
+    submit_annotation(user=a, task=Task.objects.get(pk=held.task_id), value={"label": "verifiable"})
+    assert seen == []  # the response is not sent yet
+    request_finished.send(sender=None)
+    assert seen == ["event"]
+    assert AgreementRun.objects.filter(project=project).count() == 1
+    events._subscribers[events.ANNOTATION_SUBMITTED].pop()
