@@ -123,6 +123,18 @@ def test_a_row_claimed_by_a_dead_process_on_this_host_is_taken_over_at_once():
     assert claim(AgreementRun, run.pk) is None  # elsewhere: trust the heartbeat
 
 
+def test_a_job_whose_worker_died_max_attempts_times_is_failed_not_claimed():
+    """A job that kills its worker (memory, time limit) must not loop for ever."""
+    old = "2000-01-01T00:00:00Z"
+    run = _run(status="running", heartbeat_at=old, attempts=lifecycle.MAX_ATTEMPTS)
+    assert claim(AgreementRun, run.pk) is None
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "stopped 3 times" in run.error
+    retried = _run(status="running", heartbeat_at=old, attempts=lifecycle.MAX_ATTEMPTS - 1)
+    assert claim(AgreementRun, retried.pk).attempt == lifecycle.MAX_ATTEMPTS
+
+
 def test_sweep_requeues_a_dead_workers_job_and_fails_it_after_max_attempts(monkeypatch):
     published: list[int] = []
     monkeypatch.setattr("labeling.jobs.sweeps.publish", lambda model, pk: published.append(pk))

@@ -66,6 +66,10 @@ PUBLISH_RETRY_POLICY = {
     "interval_max": 0.1,
 }
 MAX_ERROR = 4000
+WORKER_LOST_ERROR = (
+    f"the worker stopped {MAX_ATTEMPTS} times while running this job (killed, out of "
+    "memory or over the time limit); not retried again"
+)
 
 try:  # kombu wraps broker connection errors in its OperationalError
     from kombu.exceptions import OperationalError as BrokerError
@@ -206,6 +210,13 @@ def claim(model: type[BackgroundJob], pk: int) -> Job | None:
         )
         if row is None or (row.status == JobStatus.RUNNING and _alive(row, now)):
             logger.info("%s %s is finished, gone or running elsewhere", model.__name__, pk)
+            return None
+        if row.status == JobStatus.RUNNING and row.attempts >= MAX_ATTEMPTS:
+            # Its worker died MAX_ATTEMPTS times (killed, out of memory, time limit): a
+            # job that kills its worker is failed, not retried for ever.
+            model.objects.filter(pk=pk).update(
+                status=JobStatus.FAILED, error=WORKER_LOST_ERROR, finished_at=now
+            )
             return None
         attempt = row.attempts + 1
         model.objects.filter(pk=pk).update(

@@ -11,7 +11,13 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from labeling.jobs.lifecycle import JOB_TASKS, MAX_ATTEMPTS, STALE_SECONDS, publish
+from labeling.jobs.lifecycle import (
+    JOB_TASKS,
+    MAX_ATTEMPTS,
+    STALE_SECONDS,
+    WORKER_LOST_ERROR,
+    publish,
+)
 from labeling.models import BackgroundJob, JobStatus
 
 SWEEP_SECONDS = 15.0
@@ -36,8 +42,7 @@ def sweep_jobs(now: object = None) -> dict[str, int]:
     for model in JOB_TASKS:
         counts["failed"] += model.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
             status=JobStatus.FAILED,
-            error=f"the worker stopped {MAX_ATTEMPTS} times while running this job "
-            "(no heartbeat); not retried again",
+            error=WORKER_LOST_ERROR,
             finished_at=now,
         )
         counts["requeued"] += model.objects.filter(stale, attempts__lt=MAX_ATTEMPTS).update(
