@@ -2,7 +2,7 @@
 
 ``publish`` inside a transaction delivers after it commits (nothing on rollback);
 outside one, at once. During an HTTP request, delivery waits until the response has
-been sent (Django's ``request_finished``), so subscribers never add to a request's
+been sent (``DeliverAfterResponseMiddleware``), so subscribers never add to a request's
 latency. Subscribers run in the publishing process, so they must be cheap (write a row,
 touch a cache key) and hand anything heavy to a job. A failing subscriber is logged and
 never breaks the request nor the other subscribers. Subscriptions are made in
@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -81,20 +80,39 @@ def _deliver_or_defer(event: Event) -> None:
         deferred.append(event)
 
 
-def _request_started(**kwargs: Any) -> None:
-    _request_finished()  # a previous response never closed: deliver its events now
-    _request.deferred = []
+class DeliverAfterResponseMiddleware:
+    """Holds the events a request publishes and delivers them once its response is sent.
+
+    They ride on the response's closers (Django calls them from ``response.close()``,
+    which the WSGI server calls after the last byte), so a subscriber never adds to the
+    request's latency. A request that raises delivers them at once.
+    """
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        _request.deferred = []
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            _deliver_all(_take_deferred())
+            raise
+        deferred = _take_deferred()
+        if deferred:
+            # HttpResponseBase.close() runs these, then sends request_finished.
+            response._resource_closers.append(lambda: _deliver_all(deferred))
+        return response
 
 
-def _request_finished(**kwargs: Any) -> None:
-    """After the response was sent: deliver the request's events."""
-    deferred, _request.deferred = getattr(_request, "deferred", None), None
-    for event in deferred or ():
+def _take_deferred() -> list[Event]:
+    deferred, _request.deferred = getattr(_request, "deferred", None) or [], None
+    return deferred
+
+
+def _deliver_all(events: list[Event]) -> None:
+    for event in events:
         _deliver(event)
-
-
-request_started.connect(_request_started, dispatch_uid="labeling.events.request_started")
-request_finished.connect(_request_finished, dispatch_uid="labeling.events.request_finished")
 
 
 def _deliver(event: Event) -> None:

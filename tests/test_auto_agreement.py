@@ -133,22 +133,44 @@ def test_the_submission_that_completes_a_task_publishes_task_completed(make_user
         events.unsubscribe(events.TASK_COMPLETED, seen.append)
 
 
-def test_events_of_a_request_are_delivered_after_its_response(make_user, client):
-    """Subscribers never add to a request's latency: they run at ``request_finished``."""
-    from django.core.signals import request_finished, request_started
+def test_events_of_a_request_are_delivered_after_its_response(make_user, rf):
+    """Subscribers never add to a request's latency: they run when the response closes."""
+    from django.http import HttpResponse
 
     from labeling import events
 
     seen: list[str] = []
-    events.subscribe(events.ANNOTATION_SUBMITTED, lambda e: seen.append("event"))
-    a = make_user("a")
-    project = make_project(annotators=[a])
-    add_documents(project)
-    held = next_task(user=a, project=project, kind="verifiability")
-    request_started.send(sender=None, environ={})
-    submit_annotation(user=a, task=Task.objects.get(pk=held.task_id), value={"label": "verifiable"})
-    assert seen == []  # the response is not sent yet
-    request_finished.send(sender=None)
-    assert seen == ["event"]
-    assert AgreementRun.objects.filter(project=project).count() == 1
-    events._subscribers[events.ANNOTATION_SUBMITTED].pop()
+
+    def subscriber(event: events.Event) -> None:
+        seen.append("event")
+
+    events.subscribe(events.ANNOTATION_SUBMITTED, subscriber)
+    events.subscribe(events.ANNOTATION_EDITED, subscriber)
+    try:
+        a = make_user("a")
+        project = make_project(annotators=[a])
+        add_documents(project)
+        held = next_task(user=a, project=project, kind="verifiability")
+        task = Task.objects.get(pk=held.task_id)
+
+        def view(request):
+            submit_annotation(user=a, task=task, value={"label": "verifiable"})
+            return HttpResponse("ok")
+
+        response = events.DeliverAfterResponseMiddleware(view)(rf.put("/"))
+        assert seen == []  # the response is not sent yet
+        response.close()  # what the WSGI server does after the last byte
+        assert seen == ["event"]
+        assert AgreementRun.objects.filter(project=project).count() == 1
+
+        def failing_view(request):
+            submit_annotation(user=a, task=task, value={"label": "unverifiable"})
+            raise RuntimeError("after the commit")
+
+        with pytest.raises(RuntimeError):
+            events.DeliverAfterResponseMiddleware(failing_view)(rf.put("/"))
+        assert seen == ["event", "event"]  # a request that raises delivers at once
+        assert events._request.deferred is None  # nothing held for later code
+    finally:
+        events.unsubscribe(events.ANNOTATION_SUBMITTED, subscriber)
+        events.unsubscribe(events.ANNOTATION_EDITED, subscriber)
