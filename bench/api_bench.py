@@ -8,7 +8,7 @@ call, and the ratio of p50 latencies between the large and the small project.
 
     .venv/bin/python bench/api_bench.py [--small 10000] [--large 1000000] [--clients 1,8]
         [--seconds 15] [--workers 2] [--threads 4] [--worker-class gthread] [--overlap 3]
-        [--explain] [--quality]
+        [--explain] [--quality] [--port 8765]
 
 ``--quality`` also builds, for each size, a twin project with quality control on
 (control questions at a 10% rate, escalation on, half the annotators with a reserved
@@ -142,17 +142,13 @@ def add_quality(project_id: int, users: list, n_controls: int = 200) -> None:
 
 
 def explain(project_id: int, user) -> str:
-    """EXPLAIN ANALYZE of the candidate query of the queue, for a user in the project."""
+    """EXPLAIN ANALYZE of the queue's candidate query (``queue.policy``) for a user."""
     from django.db import connection
 
-    from labeling.assignment import _candidates
-    from labeling.models import Project
+    from labeling.queue import policy
 
-    project = Project.objects.get(pk=project_id)
-    from django.db.models import Q
-
-    qs = _candidates(user, project, "verifiability", "", Q(), lock=False)[:2]
-    sql, params = qs.query.sql_with_params()
+    sql = policy.candidate_sql(*policy.windows(None)[0][:1], 1, lock="")
+    params = {"user": user.pk, "project": project_id, "kind": "verifiability", "target0": ""}
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params)
         return "\n".join(row[0] for row in cur.fetchall())
@@ -319,6 +315,7 @@ def start_server(url: str, workers: int, threads: int, worker_class: str) -> sub
 
 
 def main() -> None:
+    global PORT  # noqa: PLW0603  # the client processes (forked) read it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
@@ -337,8 +334,10 @@ def main() -> None:
     parser.add_argument(
         "--quality", action="store_true", help="also run a twin project with quality control on"
     )
+    parser.add_argument("--port", type=int, default=8765, help="gunicorn's port on 127.0.0.1")
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
+    PORT = args.port
 
     url = database_url("postgres", args.database)
     setup(url)

@@ -187,7 +187,7 @@ AUTHENTICATION_BACKENDS = ["labeling.lockout.LockoutModelBackend"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "labeling.authentication.TokenAuthentication",  # DRF's, one query on PostgreSQL
+        "labeling.api.authentication.TokenAuthentication",  # Token or Bearer, one query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
 # Product settings.
 LABELING = {
     "LEASE_MINUTES": env.int("LABELING_LEASE_MINUTES", default=30),
+    # API token lifetime in seconds; 0: tokens never expire (revoke with POST /api/auth/logout/).
+    "TOKEN_TTL": env.int("LABELING_TOKEN_TTL", default=0),
     "AGREEMENT_DEBOUNCE_SECONDS": env.int("LABELING_AGREEMENT_DEBOUNCE_SECONDS", default=30),
     "BOOTSTRAP_DRAWS": env.int("LABELING_BOOTSTRAP_DRAWS", default=1000),
     # What agreement intervals resample where one sentence yields several tasks (stance

@@ -1,12 +1,13 @@
 """REST API routes, mounted under /api/. Other route modules are included at the end."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from labeling import views
+from labeling.api.auth_views import LogoutView, ObtainTokenView
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="me"),
     path("projects/", views.ProjectListView.as_view(), name="projects"),
     path("projects/<int:project_id>/", views.ProjectDetailView.as_view(), name="project"),

@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling import annotating, assignment
+from labeling import queue
 from labeling import serializers as s
 from labeling.access import (
     LEAD,
@@ -319,7 +319,7 @@ class NextTaskView(APIView):
         kind = request.query_params.get("kind")
         target = request.query_params.get("target") or None
         project, schema = access_queue(request.user, project_id, kind)
-        held = assignment.next_task(
+        held = queue.next_task(
             user=request.user, project=project, kind=kind, target=target, schema=schema
         )
         if held is None:
@@ -380,7 +380,7 @@ class AnnotationView(APIView):
         task, labels = access_task_to_annotate(request.user, task_id)
         data = s.AnnotationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = annotating.submit_annotation(
+        result = queue.submit_annotation(
             user=request.user,
             task=task,
             value=offsets.into(data.validated_data["value"], task.document_id),
@@ -399,8 +399,8 @@ class SkipView(APIView):
 
     @extend_schema(request=None, responses={200: s.SkipResultSerializer, 404: NOT_FOUND})
     def post(self, request: Request, task_id: int) -> Response:
-        task = access_task(request.user, task_id, annotate=True)
-        held = assignment.skip_task(user=request.user, task=task)
+        task, _labels = access_task_to_annotate(request.user, task_id)
+        held = queue.skip_task(user=request.user, task=task)
         return Response({"task": task.pk, "status": held.status})
 
 
@@ -463,7 +463,7 @@ class ProgressView(APIView):
     @extend_schema(responses={200: s.ProgressSerializer, 404: NOT_FOUND})
     def get(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id)
-        body = assignment.project_progress(
+        body = queue.project_progress(
             project=project, user=request.user, all_annotators=is_lead(request.user, project)
         )
         return Response(body)

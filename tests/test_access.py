@@ -14,13 +14,14 @@ from labeling.access import (
     access_document,
     access_lead_object,
     access_project,
+    access_queue,
     access_task,
+    access_task_to_annotate,
 )
 from labeling.agreement_runs import request_agreement_run
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.exceptions import Forbidden, NotFound
 from labeling.models import AgreementRun, Document, Task
+from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import make_world
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def world(make_user):
 
 def _shape(queries: list[dict], object_id: int) -> list[str]:
     """The SQL with the object's id blanked out: what the database is asked, not for what."""
-    return [re.sub(rf'(\."id" = ){object_id}\b', r"\1?", q["sql"]) for q in queries]
+    return [re.sub(rf'(\."?id"? = ){object_id}\b', r"\1?", q["sql"]) for q in queries]
 
 
 def _refusal(gate, user, object_id) -> tuple[str, list[str]]:
@@ -57,7 +58,8 @@ def _gates(w, annotation, run):
         (access_project, w.project.pk),
         (access_document, Document.objects.filter(project=w.project).first().pk),
         (access_task, task_id),
-        (lambda u, pk: access_task(u, pk, annotate=True), task_id),
+        (lambda u, pk: access_task_to_annotate(u, pk)[0], task_id),
+        (lambda u, pk: access_queue(u, pk, "verifiability")[0], w.project.pk),
         (access_annotation, annotation.pk),
         (lambda u, pk: access_lead_object(u, AgreementRun, pk, "agreement run"), run.pk),
     ]
@@ -81,7 +83,7 @@ def test_annotators_never_reach_each_others_work(world) -> None:
     # A task the annotator never held is hidden the same way (unless they ask to annotate it).
     with pytest.raises(NotFound):
         access_task(w.annotator2, annotation.task_id)
-    assert access_task(w.annotator2, annotation.task_id, annotate=True).pk == annotation.task_id
+    assert access_task_to_annotate(w.annotator2, annotation.task_id)[0].pk == annotation.task_id
     assert access_annotation(w.annotator, annotation.pk).pk == annotation.pk
     assert access_annotation(w.lead, annotation.pk).pk == annotation.pk
 

@@ -11,8 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from labeling.agreement_runs import request_agreement_run
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task, skip_task
 from labeling.models import (
     AgreementRun,
     Annotation,
@@ -24,6 +22,7 @@ from labeling.models import (
     Sentence,
     Task,
 )
+from labeling.queue import next_task, skip_task, submit_annotation
 from tests.factories import SAMPLE_TEXT, add_documents, make_project
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task, release_all_expired_leases, skip_task
 from labeling.exceptions import Conflict, InvalidInput
 from labeling.models import Assignment, AssignmentStatus, Task
+from labeling.queue import next_task, release_all_expired_leases, skip_task, submit_annotation
 from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.models import Annotation, Task
+from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import World, client_for, make_world
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +46,7 @@ def P(c: Ctx) -> int:
 
 CASES = [
     Case("me", "get", lambda c: "/api/me/", codes(401, 200, 200, 200, 200, 200)),
+    Case("logout", "post", lambda c: "/api/auth/logout/", codes(401, 204, 204, 204, 204, 204)),
     Case("project-list", "get", lambda c: "/api/projects/", codes(401, 200, 200, 200, 200, 200)),
     Case(
         "project-create",
@@ -289,7 +289,7 @@ def test_every_api_route_is_in_the_matrix() -> None:
     covered = {
         "me", "projects", "project", "members", "member", "documents", "document", "tasks",
         "next-task", "task", "annotation", "skip", "project-annotations", "my-annotations",
-        "annotation-detail", "progress", "api-token", "import-job",
+        "annotation-detail", "progress", "api-token", "import-job", "api-logout",
     }  # fmt: skip
     from labeling import urls
 

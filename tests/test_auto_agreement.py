@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from labeling.agreement_runs import TRIGGER_AUTO
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.models import AgreementRun, JobStatus, Task
+from labeling.queue import next_task, submit_annotation
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.models import Task
 from labeling.projects import set_annotators_per_item
 from labeling.quality.escalation import check_escalation, disagreement
 from labeling.quality.models import Escalation, QualitySettings
+from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from labeling.agreement_runs import request_agreement_run
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.models import Annotation, GoldLabel, Task
+from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 

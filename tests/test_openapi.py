@@ -14,7 +14,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from labeling.assignment import next_task
+from labeling.queue import next_task
 from tests.api_helpers import make_world
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task
 from labeling.models import Project, Task
+from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import client_for, make_world
 
 pytestmark = pytest.mark.django_db

@@ -67,6 +67,6 @@ def sweep_jobs_job() -> dict[str, int]:
 @shared_task(name="labeling.release_expired_leases_job", ignore_result=True)
 def release_expired_leases_job() -> int:
     """Return expired leases to the pool (beat)."""
-    from labeling.assignment import release_all_expired_leases
+    from labeling.queue import release_all_expired_leases
 
     return release_all_expired_leases()

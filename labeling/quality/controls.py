@@ -13,10 +13,10 @@ from typing import Any
 
 from django.db import transaction
 
-from labeling.annotating import validate_annotation_value
 from labeling.exceptions import InvalidInput
 from labeling.models import Project, Task
 from labeling.quality.models import CONTROL_OVERLAP, ControlQuestion
+from labeling.queue.submitting import validate_annotation_value
 
 #: Controls set in one request at most.
 MAX_CONTROLS = 10_000

@@ -170,7 +170,7 @@ def lease_control(
     user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
 ) -> Assignment | None:
     """Lease a control question this annotator was never shown; None when none is left."""
-    from labeling.assignment import take_slot
+    from labeling.queue.leasing import take_slot
 
     seen = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
     qs = ControlQuestion.objects.filter(project_id=project.pk, kind=kind).filter(~Exists(seen))
@@ -198,7 +198,7 @@ def lease_reserved(
     user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
 ) -> Assignment | None:
     """Turn the annotator's first reservation (reading order) into a lease; its slot passes over."""
-    from labeling.assignment import give_back_slots
+    from labeling.queue.releasing import give_back_slots
 
     qs = Reservation.objects.filter(annotator_id=user.pk, project_id=project.pk, kind=kind)
     if target:
@@ -226,7 +226,7 @@ def lease_escalated(
     user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
 ) -> Assignment | None:
     """Lease an escalated task that still needs annotators, oldest escalation first."""
-    from labeling.assignment import take_slot
+    from labeling.queue.leasing import take_slot
 
     mine = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
     qs = Escalation.objects.filter(
@@ -258,7 +258,7 @@ def lease_prioritized(
 
     Reading order inside a document; documents of equal priority in id order.
     """
-    from labeling.assignment import take_slot
+    from labeling.queue.leasing import take_slot
 
     mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=user.pk)
     control = ControlQuestion.objects.filter(task_id=OuterRef("pk"))

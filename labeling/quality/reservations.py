@@ -13,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from labeling.assignment import give_back_slots, take_slot
 from labeling.exceptions import InvalidInput
 from labeling.models import Assignment, Document, Membership, Project, Task
 from labeling.quality.models import ControlQuestion, Reservation
+from labeling.queue.leasing import take_slot
+from labeling.queue.releasing import give_back_slots
 
 #: Tasks reserved in one request at most.
 MAX_RESERVED = 100_000

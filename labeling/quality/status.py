@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from labeling.assignment import give_back_slots
 from labeling.models import Assignment, AssignmentStatus
 from labeling.quality.models import AnnotatorState, AnnotatorStatus
+from labeling.queue.releasing import give_back_slots
 
 
 def pause_annotator(*, project_id: int, user_id: int, reason: str) -> AnnotatorState:

@@ -18,13 +18,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from labeling.agreement_runs import request_agreement_run
-from labeling.annotating import submit_annotation
-from labeling.assignment import next_task, skip_task
 from labeling.gold import aggregate_gold
 from labeling.importing import import_documents
 from labeling.kinds import BUILTIN, kind_spec, sorted_kinds
 from labeling.models import Project, Role, Task
 from labeling.projects import add_member, create_project
+from labeling.queue import next_task, skip_task, submit_annotation
 from labeling.readers import read_records
 
 PROJECT_NAME = "Demo: Azovstal news"

@@ -1,15 +1,13 @@
-"""All writes of annotations: submit and edit with revisions kept, lead time recorded.
+"""Submitting: all writes of annotations, first submissions and edits with revisions kept.
 
-The common case, a first submission on an active lease, is one statement on PostgreSQL
-(claim the lease, count the submission, insert the annotation; atomic on its own in
-autocommit). Everything else (edits, expired leases, SQLite) runs the ORM path in a
-transaction.
+One implementation on SQLite and PostgreSQL, in one transaction: a first submission
+on an active lease is three portable statements (claim the lease, count the
+submission, insert the annotation); edits and submissions after an expired lease take
+the ORM branches of the same transaction.
 """
 
 from __future__ import annotations
 
-import json
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +16,6 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from labeling import events
-from labeling.assignment import take_slot
 from labeling.exceptions import Conflict, Forbidden, InvalidInput
 from labeling.kinds import Bounds, SchemaError, SchemaSpec, kind_spec
 from labeling.models import (
@@ -32,6 +29,8 @@ from labeling.models import (
     Task,
 )
 from labeling.quality.answers import record_control_answer
+from labeling.queue.leasing import take_slot
+from labeling.queue.sql import aware, fetchone
 
 #: Lead times above this (one day) are not plausible and are refused.
 MAX_LEAD_TIME_MS = 24 * 60 * 60 * 1000
@@ -145,46 +144,51 @@ def _submit(
     suggested = _from_suggestion(task, from_suggestion)
     clean = validate_annotation_value(task, value, labels=labels)
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        annotation = _submit_in_one_statement(user, task, clean, lead_time, now, suggested)
-        if annotation is not None:
-            return SubmitResult(annotation, created=True)
     with transaction.atomic():
-        # Fast path: holding an active lease means there is no annotation yet; whoever
-        # moves the assignment out of ``active`` owns its slot, so we keep it here.
-        claimed = Assignment.objects.filter(
-            task_id=task.pk, annotator_id=user.pk, status=AssignmentStatus.ACTIVE
-        ).update(status=AssignmentStatus.SUBMITTED, finished_at=now)
-        if not claimed:
-            existing = (
-                Annotation.objects.select_for_update()
-                .filter(task_id=task.pk, annotator_id=user.pk)
-                .first()
+        # Holding an active lease means there is no annotation yet; whoever moves the
+        # assignment out of ``active`` owns its slot, so we keep it here.
+        at = adapt_now(now)
+        with connection.cursor() as cur:
+            claimed = fetchone(_CLAIM_SQL, {"now": at, "task": task.pk, "user": user.pk}, cur)
+            if claimed is not None:
+                leased_at = aware(claimed[0])
+            else:
+                existing = (
+                    Annotation.objects.select_for_update()
+                    .filter(task_id=task.pk, annotator_id=user.pk)
+                    .first()
+                )
+                if existing is not None:
+                    _published(task, user, created=False)
+                    edited = _edit(existing, clean, lead_time, now, suggested)
+                    return SubmitResult(edited, created=False)
+                held = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
+                _retake_for_submit(held, task, now)
+                leased_at = held.leased_at  # type: ignore[union-attr]
+            if lead_time is None:
+                lead_time = min(int((now - leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS)
+            lead_time = max(lead_time, 0)
+            completed = bool(fetchone(_COUNT_SQL, [task.pk], cur)[0])  # type: ignore[index]
+            row = fetchone(
+                _INSERT_SQL,
+                {
+                    "task": task.pk,
+                    "user": user.pk,
+                    "value": _VALUE.get_db_prep_save(clean, connection),
+                    "lead_time": lead_time,
+                    "suggested": suggested,
+                    "now": at,
+                },
+                cur,
             )
-            if existing is not None:
-                _published(task, user, created=False)
-                edited = _edit(existing, clean, lead_time, now, suggested)
-                return SubmitResult(edited, created=False)
-            assignment = Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk).first()
-            _retake_for_submit(assignment, task, now)
-        if lead_time is None:
-            leased_at = (
-                Assignment.objects.filter(task_id=task.pk, annotator_id=user.pk)
-                .values_list("leased_at", flat=True)
-                .get()
-            )
-            lead_time = min(int((now - leased_at).total_seconds() * 1000), MAX_LEAD_TIME_MS)
-        with connection.cursor() as cur:  # count it, and learn whether the task is complete
-            cur.execute(_COUNT_SQL, [task.pk])
-            completed = bool(cur.fetchone()[0])
-        annotation = Annotation.objects.create(
-            task_id=task.pk,
-            annotator_id=user.pk,
-            value=clean,
-            lead_time_ms=max(lead_time, 0),
-            from_suggestion=suggested,
-        )
         _published(task, user, created=True, completed=completed)
+    annotation = Annotation.from_db(
+        connection.alias,
+        ["id", "task_id", "annotator_id", "value", "lead_time_ms", "from_suggestion", "revision"],
+        [row[0], task.pk, user.pk, None, lead_time, suggested, 1],  # type: ignore[index]
+    )
+    annotation.value = clean
+    annotation.created_at = annotation.updated_at = now
     return SubmitResult(annotation, created=True)
 
 
@@ -204,65 +208,29 @@ def _published(task: Task, user: Any, *, created: bool, completed: bool = False)
 
 
 _A, _T, _N = Assignment._meta.db_table, Task._meta.db_table, Annotation._meta.db_table
-# Claim the active lease, count the submission, insert the annotation: one statement, so
-# all of it commits or none (autocommit). No active lease: no row, and the ORM path
-# decides (an edit, an expired lease, a skipped task). Lead time defaults to the time
-# since the lease began, as on the ORM path.
-_SUBMIT_SQL = f"""
-WITH claimed AS (
-    UPDATE {_A} SET status = '{AssignmentStatus.SUBMITTED.value}', finished_at = %(now)s
-    WHERE task_id = %(task)s AND annotator_id = %(user)s
-      AND status = '{AssignmentStatus.ACTIVE.value}'
-    RETURNING leased_at
-), counted AS (
-    UPDATE {_T} SET n_submitted = n_submitted + 1
-    WHERE id = %(task)s AND EXISTS (SELECT 1 FROM claimed)
-    RETURNING n_submitted >= overlap AS completed
+_VALUE = Annotation._meta.get_field("value")
+# Only table names (model metadata) and enum values are interpolated.
+_CLAIM_SQL = f"""
+UPDATE {_A} SET status = '{AssignmentStatus.SUBMITTED.value}', finished_at = %(now)s
+WHERE task_id = %(task)s AND annotator_id = %(user)s AND status = '{AssignmentStatus.ACTIVE.value}'
+RETURNING leased_at
+"""  # noqa: S608
+# Count the submission, and learn whether it completed the task (``events.TASK_COMPLETED``).
+_COUNT_SQL = (
+    f"UPDATE {_T} SET n_submitted = n_submitted + 1 WHERE id = %s "  # noqa: S608
+    "RETURNING n_submitted >= overlap"
 )
+_INSERT_SQL = f"""
 INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, from_suggestion, revision,
                   created_at, updated_at)
-SELECT %(task)s, %(user)s, %(value)s::jsonb,
-       COALESCE(%(lead_time)s::integer, LEAST(GREATEST(
-           trunc(extract(epoch FROM %(now)s - claimed.leased_at) * 1000), 0), %(max)s)::integer),
-       %(suggested)s, 1, %(now)s, %(now)s
-FROM claimed
-RETURNING id, lead_time_ms, (SELECT completed FROM counted)
-"""  # noqa: S608  # only table names and enum values are interpolated
-# The ORM path's count (SQLite >= 3.35 and PostgreSQL both have RETURNING).
-_COUNT_SQL = (
-    f"UPDATE {_T} SET n_submitted = n_submitted + 1 WHERE id = %s RETURNING n_submitted >= overlap"  # noqa: E501, S608
-)
+VALUES (%(task)s, %(user)s, %(value)s, %(lead_time)s, %(suggested)s, 1, %(now)s, %(now)s)
+RETURNING id
+"""  # noqa: S608
 
 
-def _submit_in_one_statement(
-    user: Any, task: Task, value: dict, lead_time: int | None, now: Any, suggested: bool
-) -> Annotation | None:
-    """PostgreSQL: a first submission on an active lease in one statement; None otherwise."""
-    params = {
-        "task": task.pk,
-        "user": user.pk,
-        "value": json.dumps(value),
-        "lead_time": lead_time,
-        "now": now,
-        "max": MAX_LEAD_TIME_MS,
-        "suggested": suggested,
-    }
-    # Inside a caller's transaction a failing statement must not abort it: savepoint.
-    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cur:
-        cur.execute(_SUBMIT_SQL, params)
-        row = cur.fetchone()
-    if row is None:
-        return None
-    _published(task, user, created=True, completed=bool(row[2]))
-    annotation = Annotation.from_db(
-        connection.alias,
-        ["id", "task_id", "annotator_id", "value", "lead_time_ms", "from_suggestion", "revision"],
-        [row[0], task.pk, user.pk, None, row[1], suggested, 1],
-    )
-    annotation.value = value
-    annotation.created_at = annotation.updated_at = now
-    return annotation
+def adapt_now(now: Any) -> Any:
+    """A timestamp as the backend stores it (text on SQLite, as is on PostgreSQL)."""
+    return connection.ops.adapt_datetimefield_value(now)
 
 
 def _retake_for_submit(assignment: Assignment | None, task: Task, now: Any) -> None:
