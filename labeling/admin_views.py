@@ -118,12 +118,12 @@ def _pick_kind(request: HttpRequest, kinds: list[tuple[str, str]]) -> str:
 def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> HttpResponse:
     """The annotator workspace: pick a project and kind; the page's JavaScript does the rest."""
     access = access_for(request)
-    projects = (
+    visible = (
         Project.objects.all()
         if access.is_staff
         else Project.objects.filter(pk__in=access.member_projects)
     )
-    projects = list(projects.prefetch_related("schemas").order_by("name", "id"))
+    projects = list(visible.prefetch_related("schemas").order_by("name", "id"))
     project = None
     wanted = request.GET.get("project", "")
     if wanted.isdigit():
@@ -515,13 +515,14 @@ def members_view(
                 messages.success(request, f"{membership.user} {verb} {membership.role}.")
                 return HttpResponseRedirect(url)
             if action in ("role", "remove"):
-                membership = (
+                found = (
                     Membership.objects.select_related("user")
                     .filter(project=project, pk=request.POST.get("membership", "0") or 0)
                     .first()
                 )
-                if membership is None:
+                if found is None:
                     raise Http404("No such member.")
+                membership = found
                 if action == "remove":
                     remove_member(project=project, user_id=membership.user_id)
                     messages.success(request, f"{membership.user} removed from the project.")
@@ -733,8 +734,10 @@ def agreement_view(
         if summary is None:
             continue
         run.result = {
-            key: summary[f"result__{key}"]
-            for key in ("alpha", "alpha_ci95", "n_items", "n_annotations")
+            "alpha": summary["result__alpha"],
+            "alpha_ci95": summary["result__alpha_ci95"],
+            "n_items": summary["result__n_items"],
+            "n_annotations": summary["result__n_annotations"],
         }
         points.append(_run_point(run))
     result = latest.result if latest and isinstance(latest.result, dict) else None

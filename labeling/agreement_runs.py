@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -351,7 +351,7 @@ def run_history(*, project_id: int, kind: str | None = None) -> QuerySet[Agreeme
 
 
 def request_agreement_run(
-    *, project: Project, kind: Any, user: AbstractBaseUser | None
+    *, project: Project, kind: Any, user: User | AnonymousUser | None
 ) -> AgreementRun:
     """Queue a manual run of (project, kind); its job is published once the row commits.
 
@@ -369,7 +369,7 @@ def request_agreement_run(
                 project=project,
                 kind=kind,
                 trigger=TRIGGER_MANUAL,
-                requested_by=user if user is not None and user.pk else None,
+                requested_by=user if isinstance(user, User) and user.pk else None,
             )
         enqueue(AgreementRun, run.pk)
     return run

@@ -6,7 +6,7 @@ missing objects), 403 for the project's annotators, who must not learn agreement
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -38,6 +38,10 @@ KIND_PARAM = OpenApiParameter("kind", str, description=KIND_HELP)
 KIND_REQUIRED = OpenApiParameter("kind", str, required=True, description=KIND_HELP)
 
 
+@overload
+def _kind_param(request: Request, *, required: Literal[True]) -> str: ...
+@overload
+def _kind_param(request: Request, *, required: bool) -> str | None: ...
 def _kind_param(request: Request, *, required: bool) -> str | None:
     kind = request.query_params.get("kind") or None
     if kind is None and required:
@@ -116,6 +120,7 @@ class DisputedTasksView(GenericAPIView):
         kind = _kind_param(request, required=True)
         include = request.query_params.get("include_adjudicated", "").lower() in {"1", "true"}
         queue: Any = disputed_queue(project_id=project.pk, kind=kind, include_adjudicated=include)
-        page = self.paginate_queryset(queue)
+        page = self.paginate_queryset(queue) or []
         items = DisputedTaskSerializer(describe_disputed(page), many=True).data
-        return self.get_paginated_response(offsets.out_items(items, "document_id"))
+        # many=True: .data is a ReturnList; the stubs type it as one object's ReturnDict.
+        return self.get_paginated_response(offsets.out_items(items, "document_id"))  # type: ignore[arg-type]

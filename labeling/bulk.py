@@ -10,16 +10,28 @@ Values must already be database-ready (ints, strings, bools, aware datetimes).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
-def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+# Field's type parameters are the Python types it accepts and returns: any, for any field.
+def column_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """``model``'s field ``name`` that has a column; FieldDoesNotExist for a relation's reverse."""
+    found = model._meta.get_field(name)
+    if not isinstance(found, Field) or found.column is None:
+        raise FieldDoesNotExist(f"{model._meta.label}.{name} has no column")
+    return found
+
+
+# A row's values are database-ready scalars of the fields' various types.
+def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert ``rows`` (tuples in ``fields`` order) into ``model``'s table; no ids returned."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    columns = ", ".join(qn(column_field(model, f).column) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler
 class DomainError(Exception):
     """An expected failure of a domain function, shown to the client as a 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(self, message: str, *, field: str = "", code: str | None = None) -> None:
@@ -115,7 +115,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         errors = _flatten(exc.detail)
         response.data = {"detail": _summary(errors), "code": "invalid", "errors": errors}
     elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        code = getattr(detail, "code", None) or exc.default_code
-        response.data = {"detail": str(detail), "code": str(code), "errors": {}}
+        api_detail = exc.detail
+        code = getattr(api_detail, "code", None) or exc.default_code
+        response.data = {"detail": str(api_detail), "code": str(code), "errors": {}}
     return response

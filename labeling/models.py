@@ -242,6 +242,8 @@ class Assignment(models.Model):
     """An annotator's hold on a task: a lease while active, then submitted, skipped or expired."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    # Not a field: next_task sets it on a new lease so the payload needs no query.
+    schema: LabelSchema
     # Indexed by the (annotator, status) and (annotator, -id) indexes below.
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL,

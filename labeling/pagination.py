@@ -32,7 +32,7 @@ class DefaultPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
-    def get_page_size(self, request: Request) -> int:
+    def get_page_size(self, request: Request) -> int | None:
         return _positive(request, "page_size", maximum=MAX_PAGE_SIZE) or self.page_size
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -28,7 +28,7 @@ def create_project(
     name: str,
     annotators_per_item: int,
     schemas: Any,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | AnonymousUser | None = None,
     description: str = "",
     guidelines: str = "",
     lease_minutes: int | None = None,
@@ -48,6 +48,7 @@ def create_project(
         specs = parse_schemas(schemas)
     except SchemaError as exc:
         raise _schema_error(exc) from exc
+    creator = created_by if isinstance(created_by, User) and created_by.pk else None
     with transaction.atomic():
         project = Project.objects.create(
             name=name.strip(),
@@ -55,11 +56,11 @@ def create_project(
             guidelines=guidelines,
             annotators_per_item=annotators_per_item,
             lease_minutes=lease_minutes,
-            created_by=created_by if created_by and created_by.pk else None,
+            created_by=creator,
         )
         LabelSchema.objects.bulk_create(_schema_rows(project, specs))
-        if created_by is not None and created_by.pk and not created_by.is_staff:
-            Membership.objects.create(project=project, user=created_by, role=Role.LEAD)
+        if creator is not None and not creator.is_staff:
+            Membership.objects.create(project=project, user=creator, role=Role.LEAD)
     return project
 
 

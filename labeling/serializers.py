@@ -339,7 +339,7 @@ class SuggestionSpanSerializer(serializers.Serializer):
 class SuggestionSerializer(serializers.Serializer):
     """A suggested attribution triple: accept it as is (``from_suggestion``) or edit it."""
 
-    source = SuggestionSpanSerializer()
+    source = SuggestionSpanSerializer()  # type: ignore[assignment]  # a declared field; the stubs see the Field attribute
     cue = SuggestionSpanSerializer()
     content = SuggestionSpanSerializer()
     confidence = serializers.FloatField(
@@ -402,8 +402,9 @@ def task_payload(
     """
     place = getattr(assignment, "place", None)
     if place is None or kind is None:
-        task = Task.objects.only("id", "project_id", "kind", "target", "document_id", "position")
-        task = task.get(pk=task_id)
+        task = Task.objects.only(
+            "id", "project_id", "kind", "target", "document_id", "position"
+        ).get(pk=task_id)
         kind, place = task.kind, (task.document_id, task.position, task.target)
     document_id, position, target = place
     window, title = sentence_window(document_id, position)

@@ -27,9 +27,13 @@ def too_large_message(size: int | None = None) -> str:
     )
 
 
+# Set on the request by the upload handler (HttpRequest has no such field).
+_TOO_LARGE_ATTR = "upload_too_large"
+
+
 def upload_too_large(request: Any) -> int | None:
     """The refused upload's size (0 when unknown) if a file was over the limit, else None."""
-    return getattr(request, "upload_too_large", None)
+    return getattr(request, _TOO_LARGE_ATTR, None)
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -42,7 +46,7 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def _refuse(self, size: int) -> None:
         if self.request is not None:
-            self.request.upload_too_large = size
+            setattr(self.request, _TOO_LARGE_ATTR, size)
         raise SkipFile
 
     def handle_raw_input(
@@ -50,7 +54,7 @@ class LimitedUploadHandler(FileUploadHandler):
         input_data: Any,
         META: dict[str, Any],  # noqa: N803 - Django's name
         content_length: int,
-        boundary: bytes,
+        boundary: bytes,  # type: ignore[override]  # django-stubs says str; Django passes bytes
         encoding: str | None = None,
     ) -> None:
         self.body_length = content_length

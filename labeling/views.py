@@ -56,7 +56,7 @@ from labeling.importing import exceeds_task_limit, import_documents
 from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
 from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.quality.qualification import feedback as qualification_feedback
-from labeling.readers import ReadError, parse_record
+from labeling.readers import DocumentRecord, ReadError, parse_record
 
 KIND_PARAM = OpenApiParameter("kind", str, required=True, description=s.KIND_HELP)
 TARGET_PARAM = OpenApiParameter(
@@ -73,7 +73,7 @@ class MeView(APIView):
         user = request.user
         memberships = [
             {"project": m["project_id"], "project_name": m["project__name"], "role": m["role"]}
-            for m in Membership.objects.filter(user_id=user.pk)
+            for m in Membership.objects.filter(user_id=user.pk or 0)  # anonymous: none
             .order_by("project_id")
             .values("project_id", "project__name", "role")
         ]
@@ -100,7 +100,8 @@ class ProjectListView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Project]:
         role = Membership.objects.filter(
-            project_id=OuterRef("pk"), user_id=self.request.user.pk
+            project_id=OuterRef("pk"),
+            user_id=self.request.user.pk or 0,  # anonymous: none
         ).values("role")[:1]
         return (
             visible_projects(self.request.user)
@@ -193,7 +194,8 @@ def parse_documents(data: Any) -> list:
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InvalidInput("send one document object or a non-empty list of them", field="")
-    records, errors = [], {}
+    records: list[DocumentRecord] = []
+    errors: dict[str, list[str]] = {}
     for i, item in enumerate(items):
         prefix = f"[{i}]" if isinstance(data, list) else ""
         try:

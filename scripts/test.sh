@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for every check and the whole test suite:
-# lint (ruff), import contracts, makemigrations --check, then pytest.
+# lint (ruff), import contracts, mypy, makemigrations --check, then pytest.
 #   ./scripts/test.sh              embedded default: SQLite, Celery eager, no services
 #   ./scripts/test.sh --services   PostgreSQL + Redis on 127.0.0.1 (+ a real celery worker in tests)
 #   RUN_SLOW=1 ./scripts/test.sh   also the tests marked slow (CI runs them in its first pass)
@@ -64,6 +64,8 @@ echo "==> [$mode] ruff"
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --check .; exit 1; }
 echo "==> [$mode] import contracts"
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
+echo "==> [$mode] mypy"
+.venv/bin/mypy
 echo "==> [$mode] makemigrations --check"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "==> [$mode] pytest"

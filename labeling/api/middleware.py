@@ -93,7 +93,7 @@ class ApiErrorEnvelopeMiddleware:
 
 def _refuse_login(request: HttpRequest) -> HttpResponse | None:
     """A JSON log-in with a bad string (400) or for a locked username (429, Retry-After)."""
-    if not request.content_type.startswith("application/json"):
+    if not (request.content_type or "").startswith("application/json"):
         return None  # forms: the lockout backend still refuses a locked username
     try:
         body = json.loads(request.body or b"{}")

@@ -31,7 +31,7 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="Reads well on its own; names the field if any.")
     code = serializers.CharField(help_text="Machine-readable: invalid, not_found, conflict…")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, not .errors
         child=serializers.ListField(child=serializers.CharField()),
         help_text="{field: [messages]}; empty when the problem is not about a field.",
     )

@@ -171,7 +171,7 @@ class PostgresTimestamp(Func):
 def iso_timestamp(value: dt.datetime | str) -> str:
     """A stored timestamp as :data:`TIMESTAMP_FORMAT` (text from PostgreSQL is kept)."""
     if value.__class__ is str:
-        return value  # type: ignore[return-value]
+        return value
     assert isinstance(value, dt.datetime)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)

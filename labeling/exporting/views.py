@@ -6,6 +6,7 @@ missing objects), 403 for the project's annotators.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +42,12 @@ class ExportFileRenderer(BaseRenderer):
     format = "export"
     charset = None
 
-    def render(self, data: Any, accepted_media_type: str | None = None, **kwargs: Any) -> bytes:
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         return JSONRenderer().render(data)
 
 

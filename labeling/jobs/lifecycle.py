@@ -41,6 +41,7 @@ from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connec
 from django.db.utils import load_backend
 from django.utils import timezone
 
+from labeling.bulk import column_field
 from labeling.models import AgreementRun, BackgroundJob, Export, GoldJob, ImportJob, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ def publish(model: type[BackgroundJob], pk: int, *, countdown: float | None = No
     except Exception as exc:  # any broker trouble: the row stays queued, the sweep retries
         logger.warning("could not publish %s %s: %s: %s", name, pk, type(exc).__name__, exc)
         return False
-    model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(published_at=timezone.now())
+    model._default_manager.filter(pk=pk, status=JobStatus.QUEUED).update(
+        published_at=timezone.now()
+    )
     return True
 
 
@@ -186,7 +189,7 @@ class Job:
             self._fenced().filter(status=JobStatus.RUNNING).update(**values)
 
     def _fenced(self) -> Any:
-        return self.model.objects.filter(pk=self.pk, attempts=self.attempt)
+        return self.model._default_manager.filter(pk=self.pk, attempts=self.attempt)
 
     def close(self) -> None:
         if self._side is not None:
@@ -204,7 +207,7 @@ def claim(model: type[BackgroundJob], pk: int) -> Job | None:
     now = timezone.now()
     with transaction.atomic():
         row = (
-            model.objects.select_for_update()
+            model._default_manager.select_for_update()
             .filter(pk=pk, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
             .first()
         )
@@ -219,7 +222,7 @@ def claim(model: type[BackgroundJob], pk: int) -> Job | None:
             )
             return None
         attempt = row.attempts + 1
-        model.objects.filter(pk=pk).update(
+        model._default_manager.filter(pk=pk).update(
             status=JobStatus.RUNNING,
             attempts=attempt,
             progress=0.0,
@@ -362,7 +365,7 @@ def _requeue_quietly(job: Job, error: str) -> None:
 def _reset_connection() -> None:
     """Drop this thread's connection so the next attempt opens a new one."""
     if not connection.in_atomic_block:
-        with suppress(TRANSIENT_ERRORS):
+        with suppress(*TRANSIENT_ERRORS):
             connection.close()
 
 
@@ -382,7 +385,7 @@ def _update_raw(conn: Any, job: Job, values: Mapping[str, Any], status: str | No
     quote = conn.ops.quote_name
     assignments, params = [], []
     for name, value in values.items():
-        model_field = meta.get_field(name)
+        model_field = column_field(job.model, name)
         assignments.append(f"{quote(model_field.column)} = %s")
         params.append(model_field.get_db_prep_save(value, connection=conn))
     where = f"{quote(meta.pk.column)} = %s AND {quote('attempts')} = %s"

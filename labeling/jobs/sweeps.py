@@ -6,7 +6,7 @@ lead pages call it instead (there is no beat there).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -28,7 +28,7 @@ PUBLISH_GRACE = timedelta(seconds=10)  # the request publishes new rows itself f
 MAX_PUBLISH_PER_SWEEP = 200
 
 
-def sweep_jobs(now: object = None) -> dict[str, int]:
+def sweep_jobs(now: datetime | None = None) -> dict[str, int]:
     """Re-queue (or fail after ``MAX_ATTEMPTS``) rows whose heartbeat stopped; publish due rows.
 
     Returns counts: ``requeued``, ``failed``, ``published``, ``unpublished`` (broker down).
@@ -40,12 +40,14 @@ def sweep_jobs(now: object = None) -> dict[str, int]:
         | Q(heartbeat_at__isnull=True, started_at__lt=now - timedelta(seconds=STALE_SECONDS))
     )
     for model in JOB_TASKS:
-        counts["failed"] += model.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
+        counts["failed"] += model._default_manager.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
             status=JobStatus.FAILED,
             error=WORKER_LOST_ERROR,
             finished_at=now,
         )
-        counts["requeued"] += model.objects.filter(stale, attempts__lt=MAX_ATTEMPTS).update(
+        counts["requeued"] += model._default_manager.filter(
+            stale, attempts__lt=MAX_ATTEMPTS
+        ).update(
             status=JobStatus.QUEUED,
             published_at=None,
             run_after=now,  # due at once
@@ -56,12 +58,12 @@ def sweep_jobs(now: object = None) -> dict[str, int]:
     return counts
 
 
-def _due(model: type[BackgroundJob], now: object) -> list[int]:
+def _due(model: type[BackgroundJob], now: datetime) -> list[int]:
     """Queued rows to publish: due, and never published or published long ago."""
     due = Q(run_after__lte=now) | Q(run_after__isnull=True, created_at__lt=now - PUBLISH_GRACE)
     unsent = Q(published_at__isnull=True) | Q(published_at__lt=now - REPUBLISH_AFTER)
     return list(
-        model.objects.filter(due & unsent, status=JobStatus.QUEUED)
+        model._default_manager.filter(due & unsent, status=JobStatus.QUEUED)
         .order_by("id")
         .values_list("pk", flat=True)[:MAX_PUBLISH_PER_SWEEP]
     )

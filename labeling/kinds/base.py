@@ -52,11 +52,16 @@ class SchemaSpec:
 class SchemaLike(Protocol):
     """A stored or parsed schema: ``LabelSchema`` rows and ``SchemaSpec`` both fit."""
 
-    kind: str
-    labels: Any
-    level: str
-    targets: Any
-    values: Any
+    @property
+    def kind(self) -> str: ...
+    @property
+    def labels(self) -> Any: ...  # a list of labels, or per-target lists (JSON as stored)
+    @property
+    def level(self) -> str: ...
+    @property
+    def targets(self) -> Any: ...  # JSON as stored
+    @property
+    def values(self) -> Any: ...  # JSON as stored: numbers or null
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ def _act(request: HttpRequest, project: Project, settings: QualitySettings) -> s
         member = Membership.objects.filter(project=project, user_id=user_id).first()
         if member is None:
             raise InvalidInput("not a member of this project", field="user")
+        if action == "release":
+            n = reservations.release(project=project, user=member.user)
+            return f"{n} reservation(s) released."
     if action == "pause":
         update_annotator(
             project_id=project.pk,
@@ -124,9 +127,6 @@ def _act(request: HttpRequest, project: Project, settings: QualitySettings) -> s
             quotas[name] = int(raw) if raw else None
         update_annotator(project_id=project.pk, user_id=user_id, **quotas)
         return "Quotas saved."
-    if action == "release":
-        n = reservations.release(project=project, user=member.user)
-        return f"{n} reservation(s) released."
     if action == "priority":
         doc, priority = request.POST.get("document", ""), request.POST.get("priority", "")
         if not doc.strip().isdigit() or not priority.strip().isdigit():

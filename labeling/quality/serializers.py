@@ -113,13 +113,13 @@ class DayCountSerializer(serializers.Serializer):
 
 
 class LabelAccuracySerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field; the stubs see the Field attribute
     n = serializers.IntegerField()
     accuracy = serializers.FloatField()
 
 
 class QualificationReportSerializer(serializers.Serializer):
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a declared field; the stubs see the Field attribute
     status = serializers.ChoiceField(choices=Qualification.choices)
     n_answered = serializers.IntegerField()
     n_right = serializers.IntegerField()

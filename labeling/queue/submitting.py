@@ -18,6 +18,7 @@ from django.utils import timezone
 from labeling import events
 from labeling.exceptions import Conflict, Forbidden, InvalidInput
 from labeling.kinds import Bounds, SchemaError, SchemaSpec, kind_spec
+from labeling.kinds.base import SchemaLike
 from labeling.models import (
     Annotation,
     AnnotationRevision,
@@ -52,7 +53,7 @@ def validate_annotation_value(task: Task, value: Any, *, labels: list | None = N
     ``labels``: the schema's labels when the caller already read them.
     """
     spec = kind_spec(task.kind)
-    schema = SchemaSpec(kind=task.kind, labels=labels or [])
+    schema: SchemaLike = SchemaSpec(kind=task.kind, labels=labels or [])
     if labels is None:
         stored = (
             LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -120,7 +121,7 @@ class GoldJobDetailView(APIView):
 class GoldSerializer(serializers.ModelSerializer):
     """A task's gold label and who decided it."""
 
-    decided_by = serializers.SlugRelatedField(
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
         allow_null=True,
