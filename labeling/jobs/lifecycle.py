@@ -217,7 +217,7 @@ def claim(model: type[BackgroundJob], pk: int) -> Job | None:
         if row.status == JobStatus.RUNNING and row.attempts >= MAX_ATTEMPTS:
             # Its worker died MAX_ATTEMPTS times (killed, out of memory, time limit): a
             # job that kills its worker is failed, not retried for ever.
-            model.objects.filter(pk=pk).update(
+            model._default_manager.filter(pk=pk).update(
                 status=JobStatus.FAILED, error=WORKER_LOST_ERROR, finished_at=now
             )
             return None
