@@ -37,7 +37,7 @@ class LogoutView(APIView):
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Revoked.")})
     def post(self, request: Request) -> Response:
         """Delete the caller's token (the next ``POST /api/auth/token/`` makes a new one)."""
-        Token.objects.filter(user_id=request.user.pk).delete()
+        Token.objects.filter(user_id=request.user.pk or 0).delete()  # anonymous: none
         if request.auth is None:  # signed in with a session
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

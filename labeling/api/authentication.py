@@ -73,7 +73,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
             converters = []
             for i, f in enumerate(fields):
                 col = f.get_col(user_model._meta.db_table)
-                found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+                # django-stubs 5.2 lacks Field.get_db_converters (Django defines it on Field).
+                field_converters = f.get_db_converters(connection)  # type: ignore[attr-defined]
+                found = connection.ops.get_db_converters(col) + field_converters
                 if found:
                     converters.append((i, col, found))
             compiled = (sql, [f.attname for f in fields], converters)

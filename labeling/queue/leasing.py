@@ -267,5 +267,5 @@ def next_task(
     if leased is None and not swept and releasing.sweep(project.pk, schema.kind, force=True):
         leased = _lease(user, project, schema, target, ctx)
     if leased is not None:
-        leased.schema = schema  # type: ignore[attr-defined]  # saves the payload a query
+        leased.schema = schema  # saves the payload a query
     return leased
