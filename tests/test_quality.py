@@ -499,7 +499,10 @@ def test_report_shows_pairwise_alpha_and_dawid_skene_from_the_latest_results(set
                 {"a": a0, "b": a1, "n_shared": 30, "alpha": 0.9},
                 {"a": a0, "b": a2, "n_shared": 10, "alpha": 0.5},
                 {"a": a1, "b": a2, "n_shared": 0, "alpha": None},
-            ]
+            ],
+            "per_annotator": [
+                {"id": a0, "username": "a0", "alpha_without": 0.2, "alpha_delta": 0.4},
+            ],
         },
     )
     AgreementRun.objects.create(project=project, kind="verifiability", status="failed")
@@ -515,8 +518,34 @@ def test_report_shows_pairwise_alpha_and_dawid_skene_from_the_latest_results(set
         for r in client_for(lead).get(f"/api/projects/{project.pk}/annotators/").json()
     }
     assert rows["a0"]["agreement_with_others"][0]["pairwise_alpha"] == pytest.approx(0.8)
+    assert rows["a0"]["agreement_with_others"][0]["alpha_without"] == 0.2
+    assert rows["a0"]["agreement_with_others"][0]["alpha_delta"] == 0.4
+    assert rows["a1"]["agreement_with_others"][0]["alpha_without"] is None
     assert rows["a1"]["agreement_with_others"][0]["pairwise_alpha"] == pytest.approx(0.9)
     assert rows["a2"]["dawid_skene_accuracy"] == [
         {"kind": "verifiability", "job": job.pk, "accuracy": 0.75}
     ]
     assert rows["a0"]["dawid_skene_accuracy"] == []
+
+
+def test_report_reads_a_real_agreement_runs_leave_one_out(
+    setup, django_capture_on_commit_callbacks
+) -> None:
+    from labeling.agreement_runs import request_agreement_run
+
+    project, lead, anns, _ = setup
+    for i, ann in enumerate(anns):
+        c = client_for(ann)
+        for j in range(6):
+            _put(c, _next(c, project).json()["id"], ["verifiable", "not_a_claim"][(i * j) % 2])
+    with django_capture_on_commit_callbacks(execute=True):
+        run = request_agreement_run(project=project, kind="verifiability", user=lead)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    rows = client_for(lead).get(f"/api/projects/{project.pk}/annotators/").json()
+    for row in rows:
+        (entry,) = row["agreement_with_others"]
+        assert entry["run"] == run.pk
+        assert "alpha_without" in entry
+    ids = {r["id"] for r in run.result["per_annotator"]}
+    assert ids == {a.pk for a in anns}

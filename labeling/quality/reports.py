@@ -77,8 +77,10 @@ def _latest_results(model: Any, project: Project, **filters: Any) -> list[tuple[
 
 
 def agreement_with_others(project: Project) -> dict[int, list[dict[str, Any]]]:
-    """Per annotator and kind, from the latest done agreement run: their pairwise alpha with
-    the others, averaged with each pair weighted by its shared items (None if undefined)."""
+    """Per annotator and kind, from the latest done agreement run: leave-one-out alpha
+    (``alpha_without``: the others' alpha without them; ``alpha_delta``: the overall alpha
+    minus that) and their pairwise alpha with the others, each pair weighted by its shared
+    items. Fields the run did not compute are None."""
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for kind, run_id, result in _latest_results(AgreementRun, project):
         sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -89,9 +91,17 @@ def agreement_with_others(project: Project) -> dict[int, list[dict[str, Any]]]:
             for who in (pair["a"], pair["b"]):
                 sums[who][0] += alpha * n
                 sums[who][1] += n
-        for who, (total, weight) in sums.items():
+        loo = {row["id"]: row for row in result.get("per_annotator") or [] if "id" in row}
+        for who in sorted(set(sums) | set(loo)):
+            total, weight = sums.get(who, (0.0, 0.0))
             out[who].append(
-                {"kind": kind, "run": run_id, "pairwise_alpha": round(total / weight, 6)}
+                {
+                    "kind": kind,
+                    "run": run_id,
+                    "alpha_without": loo.get(who, {}).get("alpha_without"),
+                    "alpha_delta": loo.get(who, {}).get("alpha_delta"),
+                    "pairwise_alpha": round(total / weight, 6) if weight else None,
+                }
             )
     return out
 

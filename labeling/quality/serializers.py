@@ -129,8 +129,14 @@ class QualificationReportSerializer(serializers.Serializer):
 class PairwiseAgreementSerializer(serializers.Serializer):
     kind = serializers.CharField()
     run = serializers.IntegerField(help_text="The agreement run it comes from (the latest done).")
+    alpha_without = serializers.FloatField(
+        allow_null=True, help_text="Leave-one-out: the others' alpha without this annotator."
+    )
+    alpha_delta = serializers.FloatField(
+        allow_null=True, help_text="The overall alpha minus alpha_without (their contribution)."
+    )
     pairwise_alpha = serializers.FloatField(
-        help_text="Alpha with each other annotator, weighted by the items shared."
+        allow_null=True, help_text="Alpha with each other annotator, weighted by the items shared."
     )
 
 
