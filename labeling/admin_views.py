@@ -56,6 +56,7 @@ from labeling.models import (
 )
 from labeling.offsets import Utf16Index, to_utf16
 from labeling.quality.admin_views import quality_view
+from labeling.quality.dataset import real_annotations, regular_tasks
 from labeling.sentence_window import sentence_window
 from labeling.uploads import too_large_message, upload_too_large
 
@@ -571,12 +572,15 @@ def members_view(
 def progress_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
-    """Progress per kind and per annotator and kind, in a handful of grouped queries."""
+    """Progress per kind and per annotator and kind, in a handful of grouped queries.
+
+    Control questions and their answers are not part of the dataset and are left out.
+    """
     project = _led_project(request, project_id)
     kinds = _kind_choices(project)
     per_kind = {
         row["kind"]: row
-        for row in Task.objects.filter(project=project)
+        for row in regular_tasks(Task.objects.filter(project=project))
         .values("kind")
         .annotate(
             n_tasks=Count("id"),
@@ -586,7 +590,7 @@ def progress_view(
         .order_by()
     }
     submitted = dict(
-        Annotation.objects.filter(task__project=project)
+        real_annotations(Annotation.objects.filter(task__project=project))
         .values_list("task__kind")
         .annotate(n=Count("id"))
         .order_by()
@@ -616,7 +620,7 @@ def progress_view(
         )
     stats: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
     for row in (
-        Annotation.objects.filter(task__project=project)
+        real_annotations(Annotation.objects.filter(task__project=project))
         .values("annotator_id", "task__kind")
         .annotate(n=Count("id"), lead=Avg("lead_time_ms"), last=Max("updated_at"))
         .order_by()

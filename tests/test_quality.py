@@ -549,3 +549,16 @@ def test_report_reads_a_real_agreement_runs_leave_one_out(
         assert "alpha_without" in entry
     ids = {r["id"] for r in run.result["per_annotator"]}
     assert ids == {a.pk for a in anns}
+
+
+def test_a_control_without_value_takes_the_tasks_adjudicated_gold(setup) -> None:
+    from labeling.gold import adjudicate
+    from labeling.quality.models import ControlQuestion
+
+    project, lead, _, _ = setup
+    task = _tasks(project)[2]
+    adjudicate(task=task, value={"label": "not_a_claim"}, user=lead)
+    url = f"/api/projects/{project.pk}/controls/"
+    response = client_for(lead).post(url, [{"task": task.pk}], format="json")
+    assert response.status_code == 201, response.json()
+    assert ControlQuestion.objects.get(task=task).value == {"label": "not_a_claim"}

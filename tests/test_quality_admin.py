@@ -106,3 +106,22 @@ def test_bad_input_on_the_page_stores_nothing_and_says_why(client, world) -> Non
     assert response.status_code == 200
     assert b"must be between 0 and 1" in response.content
     assert not QualitySettings.objects.filter(project=project, control_rate=3).exists()
+
+
+def test_progress_page_leaves_control_answers_out(client, world) -> None:
+    from labeling.quality.controls import ControlSpec, set_controls
+    from tests.api_helpers import client_for
+
+    project, lead, ann, _, _ = world
+    task = Task.objects.filter(project=project).first()
+    set_controls(project=project, specs=[ControlSpec(task.pk, {"label": "verifiable"})], user=lead)
+    QualitySettings.objects.create(project=project, control_rate=1.0)
+    api = client_for(ann)
+    got = api.get(f"/api/projects/{project.pk}/next-task/?kind=verifiability").json()
+    assert got["id"] == task.pk
+    api.put(f"/api/tasks/{task.pk}/annotation/", {"value": {"label": "verifiable"}}, format="json")
+    client.force_login(lead)
+    page = client.get(reverse("admin:labeling_progress", args=[project.pk]))
+    (row,) = page.context["kind_rows"]
+    assert row["n_annotations"] == 0
+    assert row["n_tasks"] == 1  # the other sentence; the control is not a dataset task

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from labeling.exceptions import InvalidInput
-from labeling.models import Project, Task
+from labeling.models import GoldLabel, GoldMethod, Project, Task
 from labeling.quality.models import CONTROL_OVERLAP, ControlQuestion
 from labeling.queue.submitting import validate_annotation_value
 
@@ -22,14 +22,23 @@ from labeling.queue.submitting import validate_annotation_value
 MAX_CONTROLS = 10_000
 
 
+#: A spec's value when none was sent: the task's adjudicated gold answer.
+FROM_GOLD: Any = object()
+
+
 @dataclass(frozen=True)
 class ControlSpec:
+    """A task and its right answer (``FROM_GOLD``: the task's adjudicated gold)."""
+
     task_id: int
     value: Any
 
 
 def parse_controls(data: Any) -> list[ControlSpec]:
-    """``[{"task": ID, "value": V}, ...]`` (or one object) → specs; errors name ``[i].field``."""
+    """``[{"task": ID, "value": V}, ...]`` (or one object) → specs; errors name ``[i].field``.
+
+    Without ``value`` the task's adjudicated gold is the answer (``set_controls`` checks).
+    """
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InvalidInput("send a non-empty list of {task, value} objects", field="")
@@ -43,9 +52,7 @@ def parse_controls(data: Any) -> list[ControlSpec]:
         task = item.get("task")
         if isinstance(task, bool) or not isinstance(task, int) or task <= 0:
             raise InvalidInput("must be a task id (a positive integer)", field=f"{prefix}task")
-        if "value" not in item:
-            raise InvalidInput("is required: the right answer", field=f"{prefix}value")
-        specs.append(ControlSpec(task, item["value"]))
+        specs.append(ControlSpec(task, item.get("value", FROM_GOLD)))
     return specs
 
 
@@ -53,6 +60,8 @@ def set_controls(
     *, project: Project, specs: Sequence[ControlSpec], user: Any
 ) -> list[ControlQuestion]:
     """Make the tasks control questions with these answers (again: the answer is replaced).
+
+    A spec without a value takes the task's adjudicated gold (400 if it has none).
 
     All or nothing: every task must belong to the project and every value must fit its
     schema, else 400 naming ``[i].task`` or ``[i].value...``. The task's overlap becomes
@@ -66,11 +75,24 @@ def set_controls(
         tasks = {
             t.pk: t for t in Task.objects.select_for_update().filter(project=project, pk__in=ids)
         }
+        gold = dict(
+            GoldLabel.objects.filter(task_id__in=ids, method=GoldMethod.ADJUDICATED).values_list(
+                "task_id", "value"
+            )
+        )
         clean: list[Any] = []
         for i, spec in enumerate(specs):
             task = tasks.get(spec.task_id)
             if task is None:
                 raise InvalidInput("no such task in this project", field=f"[{i}].task")
+            if spec.value is FROM_GOLD:
+                if task.pk not in gold:
+                    raise InvalidInput(
+                        "is required: the right answer (this task has no adjudicated gold)",
+                        field=f"[{i}].value",
+                    )
+                clean.append(gold[task.pk])
+                continue
             try:
                 clean.append(validate_annotation_value(task, spec.value))
             except InvalidInput as exc:

@@ -57,7 +57,9 @@ class ControlInSerializer(serializers.Serializer):
     """One control question to set: a task of the project and its right answer."""
 
     task = serializers.IntegerField()
-    value = serializers.JSONField()
+    value = serializers.JSONField(
+        required=False, help_text="The right answer; default: the task's adjudicated gold."
+    )
 
 
 class ControlSerializer(serializers.ModelSerializer):
