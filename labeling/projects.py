@@ -17,6 +17,7 @@ from labeling.kinds import SchemaError, SchemaSpec, parse_schemas
 from labeling.models import LabelSchema, Membership, Project, Role, Task
 from labeling.quality.dataset import regular_tasks
 from labeling.quality.models import ControlQuestion, Escalation
+from labeling.quality.reservations import release_for
 
 
 def _schema_error(exc: SchemaError) -> InvalidInput:
@@ -206,7 +207,10 @@ def add_member(*, project: Project, username: str, role: str) -> tuple[Membershi
 
 
 def remove_member(*, project: Project, user_id: int) -> None:
-    """Remove a member; their annotations stay (they are the project's data)."""
-    deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
-    if not deleted:
-        raise NotFound("not a member of this project", field="user")
+    """Remove a member; their annotations stay (they are the project's data), the tasks
+    reserved for them go back to the pool."""
+    with transaction.atomic():
+        deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
+        if not deleted:
+            raise NotFound("not a member of this project", field="user")
+        release_for(project=project, user_id=user_id)

@@ -562,3 +562,13 @@ def test_a_control_without_value_takes_the_tasks_adjudicated_gold(setup) -> None
     response = client_for(lead).post(url, [{"task": task.pk}], format="json")
     assert response.status_code == 201, response.json()
     assert ControlQuestion.objects.get(task=task).value == {"label": "not_a_claim"}
+
+
+def test_removing_a_member_releases_their_reservations(setup) -> None:
+    project, lead, anns, _ = setup
+    url = f"/api/projects/{project.pk}/assignments/"
+    reserved = client_for(lead).post(url, {"username": "a0", "count": 2}, format="json").json()
+    assert Task.objects.get(pk=reserved["reserved"][0]).n_assigned == 1
+    client_for(lead).delete(f"/api/projects/{project.pk}/members/{anns[0].pk}/")
+    assert not Reservation.objects.exists()
+    assert Task.objects.get(pk=reserved["reserved"][0]).n_assigned == 0

@@ -120,10 +120,15 @@ def reserve(
 
 def release(*, project: Project, user: Any) -> int:
     """End every standing reservation of ``user`` in the project; their slots go back."""
+    return release_for(project=project, user_id=user.pk)
+
+
+def release_for(*, project: Project, user_id: int) -> int:
+    """``release`` by user id; returns how many reservations ended."""
     with transaction.atomic():
         rows = list(
             Reservation.objects.select_for_update()
-            .filter(project=project, annotator=user)
+            .filter(project=project, annotator_id=user_id)
             .values_list("pk", "task_id")
         )
         for pk, task_id in rows:
