@@ -171,3 +171,16 @@ def test_the_task_completed_event_routes_disagreement_through_the_api(
     escalation = Escalation.objects.get(task_id=first)  # published on commit, routed
     assert escalation.extra == 1
     assert clients[2].get(url).json()["id"] == first  # first in the queue
+
+
+def test_completion_costs_one_query_when_escalation_is_off(
+    world, django_assert_num_queries
+) -> None:
+    from labeling.events import Event
+    from labeling.quality.escalation import on_task_completed
+
+    project, _ = world
+    QualitySettings.objects.filter(project=project).update(escalation_enabled=False)
+    task = Task.objects.filter(project=project).first()
+    with django_assert_num_queries(1):
+        on_task_completed(Event("task_completed", project.pk, {"task_id": task.pk}))

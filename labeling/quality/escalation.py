@@ -150,8 +150,12 @@ def _escalate(
 
 
 def on_task_completed(event: Any) -> None:
-    """Subscriber of the ``task_completed`` event."""
-    check_escalation(task_id=event.data["task_id"])
+    """Subscriber of the ``task_completed`` event: one indexed read unless escalation is on."""
+    enabled = QualitySettings.objects.filter(
+        project_id=event.project_id, escalation_enabled=True
+    ).exists()
+    if enabled:
+        check_escalation(task_id=event.data["task_id"])
 
 
 def escalation_counts(*, project: Project) -> dict[str, Any]:
