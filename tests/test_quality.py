@@ -572,3 +572,13 @@ def test_removing_a_member_releases_their_reservations(setup) -> None:
     client_for(lead).delete(f"/api/projects/{project.pk}/members/{anns[0].pk}/")
     assert not Reservation.objects.exists()
     assert Task.objects.get(pk=reserved["reserved"][0]).n_assigned == 0
+
+
+def test_a_lead_may_set_quotas_of_any_member_even_one_without_annotations(setup) -> None:
+    project, lead, _, _ = setup
+    url = f"/api/projects/{project.pk}/annotators/{lead.pk}/"
+    response = client_for(lead).patch(url, {}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["username"] == "lead"
+    response = client_for(lead).patch(url, {"quota_total": 3}, format="json")
+    assert response.json()["quota_total"] == 3

@@ -8,9 +8,11 @@ control questions count only as control answers, never as annotations.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -117,9 +119,9 @@ def dawid_skene_accuracy(project: Project) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def annotator_report(*, project: Project) -> list[dict[str, Any]]:
-    """One row per annotator of the project (members with the annotator role, and anyone
-    who annotated), ordered by username."""
+def annotator_report(*, project: Project, include: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """One row per annotator of the project (members with the annotator role, anyone who
+    annotated, and the users in ``include``), ordered by username."""
     settings = QualitySettings.objects.filter(project=project).first() or QualitySettings()
     people = {
         m["user_id"]: m["user__username"]
@@ -135,6 +137,9 @@ def annotator_report(*, project: Project) -> list[dict[str, Any]]:
         .distinct()
     ):
         people[user_id] = username
+    missing = set(include) - set(people)
+    if missing:
+        people.update(get_user_model().objects.filter(pk__in=missing).values_list("pk", "username"))
     lead_times: dict[int, list[int]] = defaultdict(list)
     for user_id, ms in real.filter(lead_time_ms__isnull=False).values_list(
         "annotator_id", "lead_time_ms"

@@ -128,7 +128,8 @@ class AnnotatorDetailView(APIView):
         data = s.AnnotatorUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         update_annotator(project_id=project.pk, user_id=user.pk, **data.validated_data)
-        row = next(r for r in annotator_report(project=project) if r["user"] == user.pk)
+        rows = annotator_report(project=project, include=[user.pk])
+        row = next(r for r in rows if r["user"] == user.pk)
         return Response(row)
 
 
