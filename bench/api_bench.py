@@ -36,6 +36,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -281,7 +282,10 @@ def start_server(url: str, workers: int, threads: int, worker_class: str) -> sub
         **os.environ,
         "DATABASE_URL": url,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production",
+        # Production settings refuse short or placeholder keys; the bench's plain-HTTP
+        # loopback server needs no SSL redirect.
+        "SECRET_KEY": "bench-only-" + secrets.token_urlsafe(48),
+        "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CONN_MAX_AGE": "600",
         "LOG_LEVEL": "ERROR",
