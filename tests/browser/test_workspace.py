@@ -227,6 +227,8 @@ def test_lead_reviews_agreement_charts_and_adjudicates(new_page, shot, project) 
 
     page.locator(".lb-disputed a.lb-btn-primary").first.click()
     page.wait_for_selector("[data-testid=annotation]")
+    # The cards are server-rendered; the module attaches their handlers after a dynamic import.
+    page.wait_for_selector("#lb-adjudicate-form[data-ready=true]")
     shot(page, "07_adjudication")
     task_id = int(page.url.split("/task/")[1].split("/")[0])
     page.locator("[data-testid=annotation]").nth(1).click()

@@ -37,3 +37,4 @@ document.querySelectorAll(".lb-label[data-label]").forEach((b) => b.addEventList
 document.querySelectorAll("[data-pick=none]").forEach((b) => b.addEventListener("click", () => pick("none", `Gold will be: ${data.config.empty_text}.`)));
 document.querySelectorAll("[data-pick=json]").forEach((b) => b.addEventListener("click", () => pick("json", "Gold will be the JSON value entered.")));
 form.addEventListener("submit", (e) => { if (!choice.value) { e.preventDefault(); info.textContent = "Pick an annotation or a value first."; } });
+form.dataset.ready = "true"; // the handlers above are attached: clicks from now on pick
