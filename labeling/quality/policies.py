@@ -166,22 +166,12 @@ def _new_lease(user: Any, task_id: int, now: datetime, expires: datetime) -> Ass
     )
 
 
-def lease_control(
-    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
+def _lease_first(
+    user: Any, rows: list[tuple[int, int, int, str]], now: datetime, expires: datetime
 ) -> Assignment | None:
-    """Lease a control question this annotator was never shown; None when none is left."""
+    """Lease the first candidate (task, document, position, target) with a free slot."""
     from labeling.queue.leasing import take_slot
 
-    seen = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
-    qs = ControlQuestion.objects.filter(project_id=project.pk, kind=kind).filter(~Exists(seen))
-    if target:
-        qs = qs.filter(task__target=target)
-    rows = list(
-        qs.order_by("id").values_list(
-            "task_id", "task__document_id", "task__position", "task__target"
-        )[:CONTROL_CANDIDATES]
-    )
-    random.shuffle(rows)
     for task_id, document_id, position, task_target in rows:
         try:
             with transaction.atomic():
@@ -192,6 +182,23 @@ def lease_control(
             continue
         return _place(lease, document_id, position, task_target)
     return None
+
+
+def lease_control(
+    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
+) -> Assignment | None:
+    """Lease a control question this annotator was never shown; None when none is left."""
+    seen = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
+    qs = ControlQuestion.objects.filter(project_id=project.pk, kind=kind).filter(~Exists(seen))
+    if target:
+        qs = qs.filter(task__target=target)
+    rows = list(
+        qs.order_by("id").values_list(
+            "task_id", "task__document_id", "task__position", "task__target"
+        )[:CONTROL_CANDIDATES]
+    )
+    random.shuffle(rows)
+    return _lease_first(user, rows, now, expires)
 
 
 def lease_reserved(
@@ -226,8 +233,6 @@ def lease_escalated(
     user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
 ) -> Assignment | None:
     """Lease an escalated task that still needs annotators, oldest escalation first."""
-    from labeling.queue.leasing import take_slot
-
     mine = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
     qs = Escalation.objects.filter(
         project_id=project.pk, kind=kind, status=EscalationStatus.OPEN, task__is_open=True
@@ -239,16 +244,7 @@ def lease_escalated(
             "task_id", "task__document_id", "task__position", "task__target"
         )[:CANDIDATES]
     )
-    for task_id, document_id, position, task_target in rows:
-        try:
-            with transaction.atomic():
-                if not take_slot(task_id):
-                    continue
-                lease = _new_lease(user, task_id, now, expires)
-        except IntegrityError:
-            continue
-        return _place(lease, document_id, position, task_target)
-    return None
+    return _lease_first(user, rows, now, expires)
 
 
 def lease_prioritized(
@@ -258,8 +254,6 @@ def lease_prioritized(
 
     Reading order inside a document; documents of equal priority in id order.
     """
-    from labeling.queue.leasing import take_slot
-
     mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=user.pk)
     control = ControlQuestion.objects.filter(task_id=OuterRef("pk"))
     qs = Task.objects.filter(
@@ -272,16 +266,7 @@ def lease_prioritized(
             "-document__queue_priority__priority", "document_id", "position", "target"
         ).values_list("id", "document_id", "position", "target")[:CANDIDATES]
     )
-    for task_id, document_id, position, task_target in rows:
-        try:
-            with transaction.atomic():
-                if not take_slot(task_id):
-                    continue
-                lease = _new_lease(user, task_id, now, expires)
-        except IntegrityError:
-            continue
-        return _place(lease, document_id, position, task_target)
-    return None
+    return _lease_first(user, rows, now, expires)
 
 
 def _day_start(now: datetime) -> datetime:
