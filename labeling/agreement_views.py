@@ -29,6 +29,7 @@ from labeling.agreement_serializers import (
 )
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets
 from labeling.exceptions import InvalidInput
+from labeling.jobs.sweeps import recover_if_dead, take_over_dead_claims
 from labeling.kinds import SchemaError, parse_kind_name
 from labeling.models import AgreementRun, Task
 from labeling.review.disputed import describe_disputed, disputed_queue
@@ -65,6 +66,7 @@ class ProjectAgreementRunsView(GenericAPIView):
         project = access_project(request.user, project_id, role=LEAD)
         kind = _kind_param(request, required=False)
         compute_pending_runs(project_id=project.pk, kind=kind)  # embedded mode only
+        take_over_dead_claims(AgreementRun, project_id=project.pk)  # embedded mode only
         runs = run_history(project_id=project.pk, kind=kind)
         page = self.paginate_queryset(runs)
         return self.get_paginated_response(AgreementRunListSerializer(page, many=True).data)
@@ -90,7 +92,7 @@ class AgreementRunDetailView(GenericAPIView):
     @extend_schema(parameters=[OFFSET_UNIT_PARAM])
     def get(self, request: Request, run_id: int) -> Response:
         offsets = Offsets.of(request)
-        run = access_agreement_run(request.user, run_id)
+        run = recover_if_dead(access_agreement_run(request.user, run_id))
         body = AgreementRunSerializer(run).data
         if body.get("result") and offsets.utf16:
             disputed = body["result"].get("most_disputed", [])

@@ -53,6 +53,7 @@ from labeling.filters import (
 )
 from labeling.import_jobs import start_import_of_records
 from labeling.importing import exceeds_task_limit, import_documents
+from labeling.jobs.sweeps import recover_if_dead
 from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
 from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.quality.qualification import feedback as qualification_feedback
@@ -262,7 +263,7 @@ class ImportJobDetailView(APIView):
 
     @extend_schema(responses={200: s.ImportJobSerializer, 404: NOT_FOUND})
     def get(self, request: Request, job_id: int) -> Response:
-        job = access_lead_object(request.user, ImportJob, job_id, "import job")
+        job = recover_if_dead(access_lead_object(request.user, ImportJob, job_id, "import job"))
         return Response(s.ImportJobSerializer(job).data)
 
 

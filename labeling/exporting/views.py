@@ -26,6 +26,7 @@ from labeling.exporting.job import access_export, start_export
 from labeling.exporting.params import ExportParamsSerializer, parse_export_params
 from labeling.exporting.records import count_tasks, export_filename, stream_export
 from labeling.exporting.writers import CONTENT_TYPES
+from labeling.jobs.sweeps import recover_if_dead, take_over_dead_claims
 from labeling.models import Export, JobStatus
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
@@ -142,6 +143,7 @@ class ProjectExportsView(GenericAPIView):
     @extend_schema(responses={200: ExportSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND})
     def get(self, request: Request, project_id: int) -> Response:
         project = access_project(request.user, project_id, role=LEAD)
+        take_over_dead_claims(Export, project_id=project.pk)  # embedded mode only
         exports = Export.objects.filter(project=project).order_by("-id")
         page = self.paginate_queryset(exports)
         data = ExportSerializer(page, many=True, context={"request": request}).data
@@ -167,7 +169,7 @@ class ExportDetailView(APIView):
 
     @extend_schema(responses={200: ExportSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
     def get(self, request: Request, export_id: int) -> Response:
-        export = access_export(request.user, export_id)
+        export = recover_if_dead(access_export(request.user, export_id))
         return Response(ExportSerializer(export, context={"request": request}).data)
 
 

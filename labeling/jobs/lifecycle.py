@@ -229,7 +229,7 @@ def claim(model: type[BackgroundJob], pk: int) -> Job | None:
             error="",
             started_at=now,
             heartbeat_at=now,
-            claimed_by=f"{socket.gethostname()}:{os.getpid()}",
+            claimed_by=f"{this_host_prefix()}{os.getpid()}",
         )
     row.status, row.attempts, row.started_at, row.heartbeat_at = (
         JobStatus.RUNNING,
@@ -244,16 +244,30 @@ def _alive(row: Any, now: Any) -> bool:
     """Whether the worker running ``row`` may still be at it."""
     if row.heartbeat_at is None or row.heartbeat_at < now - timedelta(seconds=STALE_SECONDS):
         return False
-    host, _, pid = row.claimed_by.rpartition(":")
+    return not claimer_gone(row.claimed_by)
+
+
+def claimer_gone(claimed_by: str) -> bool:
+    """True when ``claimed_by`` ("host:pid") names a process of this host that no longer exists.
+
+    False for another host, for this very process (e.g. a nested call) and for a process
+    that exists (even one we may not signal): only the heartbeat can tell about those.
+    """
+    host, _, pid = claimed_by.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return True  # another host (or this very process, e.g. a nested call): trust the heartbeat
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
         return True
-    return True
+    except PermissionError:
+        return False
+    return False
+
+
+def this_host_prefix() -> str:
+    """The ``claimed_by`` prefix of the jobs claimed on this host."""
+    return f"{socket.gethostname()}:"
 
 
 def finish(job: Job, **fields: Any) -> bool:

@@ -1,12 +1,16 @@
 """The periodic sweep that makes every job end: dead workers' rows, unpublished rows.
 
-Run by beat (``CELERY_BEAT_SCHEDULE``) every ``SWEEP_SECONDS``; in the embedded mode the
-lead pages call it instead (there is no beat there).
+Run by beat (``CELERY_BEAT_SCHEDULE``) every ``SWEEP_SECONDS``. The embedded mode has no
+beat and no heartbeat thread (SQLite), so there ``take_over_dead_claims`` runs instead
+when a lead lists or opens jobs: a row still ``running`` whose claiming process on this
+host is gone (the server crashed or was killed mid-job) is run again, or failed after
+``MAX_ATTEMPTS``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +20,11 @@ from labeling.jobs.lifecycle import (
     MAX_ATTEMPTS,
     STALE_SECONDS,
     WORKER_LOST_ERROR,
+    claimer_gone,
+    is_eager,
+    job_model,
     publish,
+    this_host_prefix,
 )
 from labeling.models import BackgroundJob, JobStatus
 
@@ -26,6 +34,8 @@ SWEEP_SECONDS = 15.0
 REPUBLISH_AFTER = timedelta(minutes=2)
 PUBLISH_GRACE = timedelta(seconds=10)  # the request publishes new rows itself first
 MAX_PUBLISH_PER_SWEEP = 200
+
+BackgroundJobT = TypeVar("BackgroundJobT", bound=BackgroundJob)
 
 
 def sweep_jobs(now: datetime | None = None) -> dict[str, int]:
@@ -67,3 +77,63 @@ def _due(model: type[BackgroundJob], now: datetime) -> list[int]:
         .order_by("id")
         .values_list("pk", flat=True)[:MAX_PUBLISH_PER_SWEEP]
     )
+
+
+def take_over_dead_claims(
+    model: type[BackgroundJob], *, project_id: int | None = None, pk: int | None = None
+) -> int:
+    """Embedded mode only: recover ``model``'s rows whose claiming process on this host is gone.
+
+    Such a row is ``running`` for ever otherwise (no beat, no heartbeat on SQLite): it is
+    queued again and, the mode being eager, run at once in this process; after
+    ``MAX_ATTEMPTS`` claims it is failed with ``WORKER_LOST_ERROR``. Only rows claimed on
+    this host are judged, by their pid (the heartbeat cannot tell there). Call it where a
+    lead lists (``project_id``) or opens (``pk``) jobs; one query when nothing is stuck.
+    In services mode it does nothing (beat runs ``sweep_jobs``). Returns how many rows it
+    took over.
+    """
+    if not is_eager():
+        return 0
+    model = job_model(model)
+    rows = model._default_manager.filter(
+        status=JobStatus.RUNNING, claimed_by__startswith=this_host_prefix()
+    )
+    if project_id is not None:
+        rows = rows.filter(**{"project_id": project_id})  # every job model has a project
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    now = timezone.now()
+    taken = 0
+    for row_pk, claimed_by, attempts in list(rows.values_list("pk", "claimed_by", "attempts")):
+        if not claimer_gone(claimed_by):
+            continue
+        fenced = model._default_manager.filter(
+            pk=row_pk, status=JobStatus.RUNNING, claimed_by=claimed_by, attempts=attempts
+        )
+        if attempts >= MAX_ATTEMPTS:
+            fenced.update(status=JobStatus.FAILED, error=WORKER_LOST_ERROR, finished_at=now)
+            taken += 1
+            continue
+        requeued = fenced.update(
+            status=JobStatus.QUEUED,
+            published_at=None,
+            run_after=now,
+            error=f"the process running this job ({claimed_by}) stopped; run again",
+        )
+        if requeued:
+            taken += 1
+            publish(model, row_pk)  # eager: runs here
+    return taken
+
+
+def recover_if_dead(row: BackgroundJobT) -> BackgroundJobT:
+    """``row`` itself, or (embedded mode) read again after taking over its dead claim.
+
+    For the pages that open one job: no query unless ``row`` is ``running`` and its
+    claiming process on this host is gone (see ``take_over_dead_claims``).
+    """
+    if row.status != JobStatus.RUNNING or not claimer_gone(row.claimed_by) or not is_eager():
+        return row
+    if take_over_dead_claims(type(row), pk=row.pk):
+        row.refresh_from_db()
+    return row

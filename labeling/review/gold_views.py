@@ -19,6 +19,7 @@ from labeling.access import LEAD, access_project, access_task
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, offset_unit_field
 from labeling.exceptions import NotFound
 from labeling.gold import adjudicate, clear_adjudication
+from labeling.jobs.sweeps import recover_if_dead
 from labeling.models import GoldJob, GoldJobOperation, GoldLabel, GoldMethod
 from labeling.offsets import VALUE_HELP
 from labeling.review.gold_jobs import access_gold_job, start_gold_job
@@ -115,7 +116,8 @@ class GoldJobDetailView(APIView):
 
     @extend_schema(responses={200: GoldJobSerializer, 403: FORBIDDEN, 404: NOT_FOUND})
     def get(self, request: Request, job_id: int) -> Response:
-        return Response(GoldJobSerializer(access_gold_job(request.user, job_id)).data)
+        job = recover_if_dead(access_gold_job(request.user, job_id))
+        return Response(GoldJobSerializer(job).data)
 
 
 class GoldSerializer(serializers.ModelSerializer):
