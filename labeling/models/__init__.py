@@ -1,0 +1,80 @@
+"""Every model of the labeling app, split by concept; no business logic.
+
+``from labeling.models import X`` is the one way to import a model. The app label is
+``labeling`` for every module here, so the migrations do not see the split.
+
+- ``projects``: Project, Membership, LabelSchema (and the Level and Role choices)
+- ``documents``: Document, Sentence
+- ``tasks``: Task, Assignment (a labelling task and the annotators' leases on it)
+- ``annotations``: Annotation, AnnotationRevision
+- ``gold``: GoldLabel
+- ``background_jobs``: the rows run by ``labeling.jobs``: AgreementRun, Export,
+  ImportJob, GoldJob
+- quality control's models live in ``labeling.quality.models`` and are registered here.
+"""
+
+from labeling.models.annotations import Annotation, AnnotationRevision
+from labeling.models.background_jobs import (
+    AgreementRun,
+    BackgroundJob,
+    Export,
+    ExportFormat,
+    GoldJob,
+    GoldJobOperation,
+    ImportJob,
+    JobStatus,
+)
+from labeling.models.documents import Document, Sentence
+from labeling.models.gold import GoldLabel, GoldMethod
+from labeling.models.projects import KIND_MAX_LENGTH, LabelSchema, Level, Membership, Project, Role
+from labeling.models.tasks import Assignment, AssignmentStatus, Task
+
+# Quality control lives in its own module; importing it here registers its models.
+from labeling.quality.models import (
+    AnnotatorState,
+    AnnotatorStatus,
+    ControlAnswer,
+    ControlQuestion,
+    DocumentPriority,
+    Escalation,
+    EscalationStatus,
+    Qualification,
+    QualitySettings,
+    Reservation,
+)
+
+__all__ = [
+    "KIND_MAX_LENGTH",
+    "AgreementRun",
+    "Annotation",
+    "AnnotationRevision",
+    "AnnotatorState",
+    "AnnotatorStatus",
+    "Assignment",
+    "AssignmentStatus",
+    "BackgroundJob",
+    "ControlAnswer",
+    "ControlQuestion",
+    "Document",
+    "DocumentPriority",
+    "Escalation",
+    "EscalationStatus",
+    "Export",
+    "ExportFormat",
+    "GoldJob",
+    "GoldJobOperation",
+    "GoldLabel",
+    "GoldMethod",
+    "ImportJob",
+    "JobStatus",
+    "LabelSchema",
+    "Level",
+    "Membership",
+    "Project",
+    "Qualification",
+    "QualitySettings",
+    "Reservation",
+    "Role",
+    "Sentence",
+    "Task",
+]
