@@ -274,7 +274,21 @@ LABELING = {
     "EXPORT_STREAM_MAX_RECORDS": env.int("LABELING_EXPORT_STREAM_MAX_RECORDS", default=100_000),
     # An import request that could create more tasks than this becomes an import job.
     "MAX_REQUEST_TASKS": env.int("LABELING_MAX_REQUEST_TASKS", default=20_000),
+    # Webhooks (labeling.webhooks): tries per delivery, the delay before the second try
+    # (doubled before each next one), the timeout of one try, and which targets may be
+    # called besides public addresses (tests and single-host setups use 127.0.0.1).
+    "WEBHOOK_MAX_ATTEMPTS": env.int("LABELING_WEBHOOK_MAX_ATTEMPTS", default=6),
+    "WEBHOOK_BACKOFF_SECONDS": env.float("LABELING_WEBHOOK_BACKOFF_SECONDS", default=30.0),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("LABELING_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    "WEBHOOKS_ALLOW_LOOPBACK": env.bool("LABELING_WEBHOOKS_ALLOW_LOOPBACK", default=False),
+    "WEBHOOKS_ALLOW_PRIVATE": env.bool("LABELING_WEBHOOKS_ALLOW_PRIVATE", default=False),
 }
+if not 1 <= LABELING["WEBHOOK_MAX_ATTEMPTS"] <= 20:
+    raise ImproperlyConfigured("LABELING_WEBHOOK_MAX_ATTEMPTS must be between 1 and 20")
+if not (LABELING["WEBHOOK_BACKOFF_SECONDS"] >= 0 and LABELING["WEBHOOK_TIMEOUT_SECONDS"] > 0):
+    raise ImproperlyConfigured(
+        "LABELING_WEBHOOK_BACKOFF_SECONDS must be >= 0 and LABELING_WEBHOOK_TIMEOUT_SECONDS > 0"
+    )
 if LABELING["BOOTSTRAP_CLUSTER"] not in ("sentence", "document"):
     raise ImproperlyConfigured("LABELING_BOOTSTRAP_CLUSTER must be 'sentence' or 'document'")
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]

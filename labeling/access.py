@@ -38,6 +38,8 @@ from labeling.models import (
     Project,
     Role,
     Task,
+    Webhook,
+    WebhookDelivery,
 )
 from labeling.quality import policies
 
@@ -83,11 +85,13 @@ def _gate(
     project: str,
     role: str = MEMBER,
     own: Q | None = None,
+    hide: bool = False,
 ) -> M:
     """The object if the user may reach it, in ONE query; else 404 (or 403, see module).
 
     ``project``: the lookup of the row's project id; ``own``: rows an annotator may see
-    (None: every row of their projects). The object carries ``viewer_role``.
+    (None: every row of their projects); ``hide``: a member without ``role`` gets the
+    404 of a missing object, not a 403. The object carries ``viewer_role``.
     """
     pk = parse_id(object_id, what)
     if not user.is_authenticated:
@@ -103,6 +107,8 @@ def _gate(
     if obj is None:
         raise NotFound(f"{what} not found")
     if role == LEAD and not staff and obj.viewer_role != LEAD:  # type: ignore[attr-defined]
+        if hide:
+            raise NotFound(f"{what} not found")
         raise Forbidden(f"only a lead of this project may do this ({what})")
     return obj
 
@@ -152,6 +158,29 @@ def access_lead_object(user: Any, model: type[M], object_id: Any, what: str) -> 
     """
     qs = model._default_manager.all()
     return _gate(qs, user, object_id, what=what, project="project_id", role=LEAD)
+
+
+def access_webhooks_of(user: Any, project_id: Any) -> Project:
+    """A project whose webhooks the user manages: its leads and staff.
+
+    Its annotators get the same 404 as for a missing project: webhooks carry secrets and
+    tell what a project reports where, which is none of their business.
+    """
+    return _gate(
+        Project.objects.all(), user, project_id, what="project", project="pk", role=LEAD, hide=True
+    )
+
+
+def access_webhook(user: Any, webhook_id: Any) -> Webhook:
+    """A webhook, for the leads of its project and staff; 404 for everyone else."""
+    qs = Webhook.objects.all()
+    return _gate(qs, user, webhook_id, what="webhook", project="project_id", role=LEAD, hide=True)
+
+
+def access_webhook_delivery(user: Any, delivery_id: Any) -> WebhookDelivery:
+    """A webhook delivery, for the leads of its project and staff; 404 for everyone else."""
+    qs = WebhookDelivery.objects.all()
+    return _gate(qs, user, delivery_id, what="delivery", project="project_id", role=LEAD, hide=True)
 
 
 def page_gate(gate: Callable[..., M], *args: Any, **kwargs: Any) -> M:

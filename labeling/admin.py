@@ -822,3 +822,7 @@ class ImportJobAdmin(ScopedAdmin):
     @admin.display(description="errors")
     def errors_pretty(self, obj: ImportJob) -> SafeString:
         return pretty_json(obj.errors)
+
+
+# Capability packages' admin pages register themselves when imported.
+from labeling.webhooks import admin as _webhooks_admin  # noqa: E402, F401

@@ -9,7 +9,7 @@ class LabelingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Subscribe automatic agreement runs and low-agreement routing to domain events."""
+        """Subscribe automatic agreement runs, low-agreement routing and webhooks to events."""
         from labeling import events
         from labeling.agreement_runs import note_new_annotation
         from labeling.quality.escalation import on_task_completed
@@ -17,6 +17,10 @@ class LabelingConfig(AppConfig):
         events.subscribe(events.ANNOTATION_SUBMITTED, note_new_annotation)
         events.subscribe(events.ANNOTATION_EDITED, note_new_annotation)
         events.subscribe(events.TASK_COMPLETED, on_task_completed)
+        from labeling.webhooks.delivering import queue_deliveries
+
+        for name in sorted(events.NAMES):
+            events.subscribe(name, queue_deliveries)
 
 
 class LabelingAdminConfig(admin_apps.AdminConfig):

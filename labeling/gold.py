@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from labeling import events
 from labeling.agreement.aggregation import (
     dawid_skene_triples,
     leave_one_out_accuracy,
@@ -156,12 +157,19 @@ def adjudicate(*, task: Task, value: Any, user: Any, note: str = "") -> GoldLabe
             "note": note,
         },
     )
+    events.publish(
+        events.GOLD_CHANGED, project_id=task.project_id, kind=task.kind, task_ids=[task.pk]
+    )
     return gold
 
 
 def clear_adjudication(*, task: Task) -> bool:
     """Remove a task's adjudicated gold so aggregation may decide it again."""
     deleted, _ = GoldLabel.objects.filter(task=task, method=GoldMethod.ADJUDICATED).delete()
+    if deleted:
+        events.publish(
+            events.GOLD_CHANGED, project_id=task.project_id, kind=task.kind, task_ids=[task.pk]
+        )
     return bool(deleted)
 
 

@@ -50,4 +50,5 @@ urlpatterns = [
     path("", include("labeling.exporting.urls")),
     path("", include("labeling.review.urls")),
     path("", include("labeling.quality.urls")),
+    path("", include("labeling.webhooks.urls")),
 ]

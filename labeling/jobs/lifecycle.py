@@ -42,7 +42,15 @@ from django.db.utils import load_backend
 from django.utils import timezone
 
 from labeling.bulk import column_field
-from labeling.models import AgreementRun, BackgroundJob, Export, GoldJob, ImportJob, JobStatus
+from labeling.models import (
+    AgreementRun,
+    BackgroundJob,
+    Export,
+    GoldJob,
+    ImportJob,
+    JobStatus,
+    WebhookDelivery,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,7 @@ JOB_TASKS: dict[type[BackgroundJob], str] = {
     Export: "labeling.export_job",
     ImportJob: "labeling.import_job",
     GoldJob: "labeling.gold_job",
+    WebhookDelivery: "labeling.webhook_delivery_job",
 }
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0  # several missed heartbeats: the worker is gone
@@ -85,6 +94,20 @@ class JobFailed(Exception):
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
+        self.fields = fields
+
+
+class JobRetryLater(Exception):
+    """Raised by a job's work to be tried again in ``delay`` seconds (e.g. a webhook got a 500).
+
+    The row goes back to ``queued`` with the message as its ``error``, ``run_after`` set
+    to the next try and the extra fields stored; the work decides when to stop (raise
+    ``JobFailed`` instead), using ``Job.attempt``.
+    """
+
+    def __init__(self, message: str, *, delay: float, **fields: Any) -> None:
+        super().__init__(message)
+        self.delay = max(float(delay), 0.0)
         self.fields = fields
 
 
@@ -148,6 +171,61 @@ def publish(model: type[BackgroundJob], pk: int, *, countdown: float | None = No
         published_at=timezone.now()
     )
     return True
+
+
+_eager_timers: set[threading.Timer] = set()
+_eager_lock = threading.Lock()
+
+
+def publish_later(model: type[BackgroundJob], pk: int, delay: float = 0.0) -> None:
+    """Publish the row's job in ``delay`` seconds; never runs it in the calling thread.
+
+    Services mode: a broker message with a countdown (False from the broker leaves the
+    row to the sweep). Eager mode: a daemon timer thread runs the job in this process,
+    so neither a request nor the caller waits on it (webhook deliveries). An eager
+    timer dies with its process; the row stays ``queued`` with its ``run_after``.
+    """
+    if not is_eager():
+        publish(model, pk, countdown=delay or None)
+        return
+
+    def run() -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            publish(model, pk)
+        except Exception:  # the job stores its own failures; this is a bug or a lost row
+            logger.exception("eager %s %s failed", model.__name__, pk)
+        finally:
+            thread_connection.close()
+            with _eager_lock:
+                _eager_timers.discard(timer)
+
+    timer = threading.Timer(delay, run)
+    timer.daemon = True
+    with _eager_lock:
+        _eager_timers.add(timer)
+    timer.start()
+
+
+def wait_for_eager_jobs(timeout: float = 30.0) -> bool:
+    """Eager mode: wait until no ``publish_later`` timer is pending or running (tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _eager_lock:
+            pending = list(_eager_timers)
+        if not pending:
+            return True
+        pending[0].join(timeout=max(deadline - time.monotonic(), 0.0))
+    return False
+
+
+def cancel_eager_jobs() -> None:
+    """Eager mode: cancel the ``publish_later`` timers not yet started (tests)."""
+    with _eager_lock:
+        pending = list(_eager_timers)
+    for timer in pending:
+        timer.cancel()
 
 
 # ---------------------------------------------------------------------------- running
@@ -304,6 +382,21 @@ def fail(job: Job, error: str, **fields: Any) -> None:
         side.close()
 
 
+def retry_later(job: Job, error: str, *, delay: float, **fields: Any) -> bool:
+    """Store ``queued`` with ``error`` and the next try ``delay`` seconds on; False if moved on."""
+    return bool(
+        job._fenced()
+        .filter(status=JobStatus.RUNNING)
+        .update(
+            status=JobStatus.QUEUED,
+            error=error[:MAX_ERROR],
+            run_after=timezone.now() + timedelta(seconds=delay),
+            published_at=None,
+            **fields,
+        )
+    )
+
+
 def _requeue(job: Job, error: str) -> None:
     """Give the row back (``queued``) for another in-process attempt, on a fresh connection."""
     side = _fresh_connection()
@@ -328,8 +421,9 @@ def run_job(
     """Claim row ``pk``, run ``work(job)`` with a heartbeat and store the outcome.
 
     ``work`` returns the columns to store with ``done`` (or None); it raises ``JobFailed``
-    to fail with a message and columns, any other exception to fail with its text, and
-    a transient database or broker error to be retried after ``RETRY_BACKOFF``. Returns
+    to fail with a message and columns, ``JobRetryLater`` to be queued for a later try,
+    any other exception to fail with its text, and a transient database or broker error
+    to be retried after ``RETRY_BACKOFF``. Returns
     the final status, or None when the row was not claimed. Call outside a transaction.
     """
     for retry in range(len(RETRY_BACKOFF) + 1):
@@ -343,6 +437,10 @@ def run_job(
         except JobFailed as exc:
             fail(job, str(exc), **exc.fields)
             return JobStatus.FAILED
+        except JobRetryLater as exc:
+            if retry_later(job, str(exc), delay=exc.delay, **exc.fields):
+                publish_later(model, pk, exc.delay)
+            return JobStatus.QUEUED
         except TRANSIENT_ERRORS as exc:
             if job.inside_caller_transaction or retry == len(RETRY_BACKOFF):
                 logger.exception("%s %s failed after %d tries", model.__name__, pk, retry + 1)

@@ -10,7 +10,7 @@ host is gone (the server crashed or was killed mid-job) is run again, or failed 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +24,7 @@ from labeling.jobs.lifecycle import (
     is_eager,
     job_model,
     publish,
+    publish_later,
     this_host_prefix,
 )
 from labeling.models import BackgroundJob, JobStatus
@@ -80,7 +81,7 @@ def _due(model: type[BackgroundJob], now: datetime) -> list[int]:
 
 
 def take_over_dead_claims(
-    model: type[BackgroundJob], *, project_id: int | None = None, pk: int | None = None
+    model: type[BackgroundJob], *, in_background: bool = False, **filters: Any
 ) -> int:
     """Embedded mode only: recover ``model``'s rows whose claiming process on this host is gone.
 
@@ -88,7 +89,9 @@ def take_over_dead_claims(
     queued again and, the mode being eager, run at once in this process; after
     ``MAX_ATTEMPTS`` claims it is failed with ``WORKER_LOST_ERROR``. Only rows claimed on
     this host are judged, by their pid (the heartbeat cannot tell there). Call it where a
-    lead lists (``project_id``) or opens (``pk``) jobs; one query when nothing is stuck.
+    lead lists (``project_id=``) or opens (``pk=``) jobs (``filters`` narrow the rows);
+    one query when nothing is stuck. ``in_background``: run them on a timer thread
+    (``publish_later``) instead of in the caller (webhook deliveries).
     In services mode it does nothing (beat runs ``sweep_jobs``). Returns how many rows it
     took over.
     """
@@ -98,10 +101,8 @@ def take_over_dead_claims(
     rows = model._default_manager.filter(
         status=JobStatus.RUNNING, claimed_by__startswith=this_host_prefix()
     )
-    if project_id is not None:
-        rows = rows.filter(**{"project_id": project_id})  # every job model has a project
-    if pk is not None:
-        rows = rows.filter(pk=pk)
+    if filters:
+        rows = rows.filter(**filters)
     now = timezone.now()
     taken = 0
     for row_pk, claimed_by, attempts in list(rows.values_list("pk", "claimed_by", "attempts")):
@@ -122,7 +123,10 @@ def take_over_dead_claims(
         )
         if requeued:
             taken += 1
-            publish(model, row_pk)  # eager: runs here
+            if in_background:
+                publish_later(model, row_pk)
+            else:
+                publish(model, row_pk)  # eager: runs here
     return taken
 
 

@@ -56,6 +56,14 @@ def gold_job(gold_job_id: int) -> None:
     run_gold_job(gold_job_id)
 
 
+@shared_task(name="labeling.webhook_delivery_job", **JOB_OPTIONS)
+def webhook_delivery_job(delivery_id: int) -> None:
+    """Send one webhook delivery (one try; a failed try queues the next with backoff)."""
+    from labeling.webhooks.delivering import deliver_webhook
+
+    deliver_webhook(delivery_id)
+
+
 @shared_task(name="labeling.sweep_jobs_job", ignore_result=True)
 def sweep_jobs_job() -> dict[str, int]:
     """Re-queue or fail jobs whose worker died; publish queued jobs again (beat)."""

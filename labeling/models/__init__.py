@@ -10,7 +10,8 @@
 - ``gold``: GoldLabel
 - ``background_jobs``: the rows run by ``labeling.jobs``: AgreementRun, Export,
   ImportJob, GoldJob
-- quality control's models live in ``labeling.quality.models`` and are registered here.
+- quality control's models live in ``labeling.quality.models`` and webhooks' in
+  ``labeling.webhooks.models``; both are registered here.
 """
 
 from labeling.models.annotations import Annotation, AnnotationRevision
@@ -42,6 +43,9 @@ from labeling.quality.models import (
     QualitySettings,
     Reservation,
 )
+
+# Webhooks live in their own module; importing it here registers their models.
+from labeling.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "KIND_MAX_LENGTH",
@@ -77,4 +81,6 @@ __all__ = [
     "Role",
     "Sentence",
     "Task",
+    "Webhook",
+    "WebhookDelivery",
 ]
