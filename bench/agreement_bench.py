@@ -157,7 +157,7 @@ def run_job(url: str, project_id: int, trace: bool) -> dict:
 
     django.setup()
     from bench._django import peak_rss_mb
-    from labeling.agreement_runs import execute_agreement_run
+    from labeling.agreement_runs.runs import execute_agreement_run
     from labeling.models import AgreementRun, Project
 
     project_id = project_id or Project.objects.get(name="bench").pk

@@ -56,7 +56,7 @@ def build_project(name: str, n_tasks: int, overlap: int, users: list) -> int:
 
     from labeling.models import Role
     from labeling.projects import add_member, create_project
-    from labeling.segmentation import split_sentences
+    from labeling.text.segmentation import split_sentences
 
     project = create_project(
         name=name, annotators_per_item=overlap, schemas=[{"kind": "verifiability"}]

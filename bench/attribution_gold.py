@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labeling.segmentation import split_sentences  # noqa: E402
+from labeling.text.segmentation import split_sentences  # noqa: E402
 
 GOLD_FILE = ROOT / "fixtures" / "attribution_gold.jsonl"
 DEMO_GOLD_FILE = ROOT / "fixtures" / "demo_attribution_gold.jsonl"

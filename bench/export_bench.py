@@ -2,7 +2,7 @@
 
 PostgreSQL, throw-away database ``--db`` (default ``labeling_bench_exp``). Each size is its own project:
 sentences x 3 task kinds (verifiability, stance with one target, attribution) x 5
-annotators, gold labels aggregated by ``labeling.gold.aggregate_gold``. Rows are
+annotators, gold labels aggregated by ``labeling.review.gold.aggregate_gold``. Rows are
 inserted with ``COPY``. Every measurement consumes the bytes of
 ``labeling.exporting.records.stream_export``, the generator behind ``GET /export/``:
 
@@ -66,8 +66,8 @@ def populate(n_annotations: int) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from labeling.gold import aggregate_gold
     from labeling.models import Annotation, Document, Project, Sentence, Task
+    from labeling.review.gold import aggregate_gold
     from tests.factories import make_project
 
     name = f"bench-{n_annotations}"

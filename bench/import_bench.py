@@ -77,9 +77,9 @@ def run_one(engine: str, n_docs: int, n_naive: int) -> dict:
     from bench import _django
 
     _django.setup(_django.database_url(engine, f"labeling_bench_import_{engine}"))
-    from labeling.importing import _create_sentences_and_tasks, import_documents
+    from labeling.importing.documents import _create_sentences_and_tasks, import_documents
+    from labeling.importing.readers import DocumentRecord
     from labeling.models import Document, Sentence, Task
-    from labeling.readers import DocumentRecord
     from tests.factories import make_project
 
     rng = random.Random(7)
@@ -103,8 +103,8 @@ def run_one(engine: str, n_docs: int, n_naive: int) -> dict:
     ]
     from django.db import transaction
 
-    from labeling.importing import content_hash, task_specs
-    from labeling.segmentation import split_sentences
+    from labeling.importing.documents import content_hash, task_specs
+    from labeling.text.segmentation import split_sentences
 
     specs = task_specs(naive_project.schemas.all())
     t0 = time.perf_counter()

@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.attribution_gold import DEMO_GOLD_FILE, DEMO_TEXT_FILE, GOLD_FILE, load  # noqa: E402
 from labeling.agreement.attribution import matched_spans, overlaps, role_spans  # noqa: E402
-from labeling.segmentation import MAX_DOCUMENT_CHARS, split_sentences  # noqa: E402
 from labeling.suggesting import attribution as suggester  # noqa: E402
-from labeling.tokenization import ROLES  # noqa: E402
+from labeling.text.segmentation import MAX_DOCUMENT_CHARS, split_sentences  # noqa: E402
+from labeling.text.tokenization import ROLES  # noqa: E402
 
 MODES = ("exact", "overlap")
 
@@ -199,12 +199,12 @@ def timing_api(runs: int) -> None:
     _django.setup(_django.database_url("sqlite", "labeling_bench_suggest"))
     from django.core.cache import cache
 
-    from labeling.importing import import_documents
+    from labeling.importing.documents import import_documents
+    from labeling.importing.readers import DocumentRecord
     from labeling.models import Project, Sentence
     from labeling.projects import create_project
-    from labeling.readers import DocumentRecord
-    from labeling.sentence_window import sentence_window
-    from labeling.suggestions import task_suggestions
+    from labeling.task_context.sentence_window import sentence_window
+    from labeling.task_context.suggestions import task_suggestions
 
     project = Project.objects.filter(name="suggest-bench").first() or create_project(
         name="suggest-bench", annotators_per_item=1, schemas=[{"kind": "attribution"}]

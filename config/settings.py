@@ -294,7 +294,7 @@ if LABELING["BOOTSTRAP_CLUSTER"] not in ("sentence", "document"):
 DATA_UPLOAD_MAX_MEMORY_SIZE = LABELING["MAX_UPLOAD_BYTES"]
 # Uploads over the limit are refused on every path; files go to disk past 2.5 MB.
 FILE_UPLOAD_HANDLERS = [
-    "labeling.uploads.LimitedUploadHandler",
+    "labeling.importing.uploads.LimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

@@ -36,6 +36,7 @@ from labeling.access import (
     page_gate,
 )
 from labeling.exceptions import DomainError
+from labeling.importing.uploads import too_large_message, upload_too_large
 from labeling.kinds import BUILTIN, KindSpec, kind_spec, kinds_in
 from labeling.models import (
     KIND_MAX_LENGTH,
@@ -57,8 +58,7 @@ from labeling.models import (
 from labeling.offsets import Utf16Index, to_utf16
 from labeling.quality.admin_views import quality_view
 from labeling.quality.dataset import real_annotations, regular_tasks
-from labeling.sentence_window import sentence_window
-from labeling.uploads import too_large_message, upload_too_large
+from labeling.task_context.sentence_window import sentence_window
 
 
 def site_urls(site: admin.AdminSite) -> list[URLPattern]:
@@ -427,7 +427,7 @@ def import_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
     """Upload a file into a project; ``start_import`` queues the job, the page polls it."""
-    from labeling.import_jobs import start_import
+    from labeling.importing.job import start_import
 
     project = _led_project(request, project_id)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -702,7 +702,7 @@ def agreement_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
     """Agreement per kind: alpha over runs, pairwise heatmap, confusion, per label, disputes."""
-    from labeling.agreement_runs import annotations_since, compute_pending_runs
+    from labeling.agreement_runs.runs import annotations_since, compute_pending_runs
 
     project = _led_project(request, project_id)
     kinds = _kind_choices(project)
@@ -836,7 +836,7 @@ def adjudicate_view(
     request: HttpRequest, task_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
     """Every annotation of one task side by side; the lead picks or enters the gold value."""
-    from labeling.gold import adjudicate
+    from labeling.review.gold import adjudicate
 
     page_gate(access_task, request.user, task_id, role=LEAD)
     task = Task.objects.select_related(

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labeling.agreement_runs import SUMMARY_KEYS, annotations_since
+from labeling.agreement_runs.runs import SUMMARY_KEYS, annotations_since
 from labeling.models import AgreementRun, JobStatus
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
 from labeling.serializers import KindField, KindValueField

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labeling.access import LEAD, access_project
-from labeling.agreement_runs import (
+from labeling.agreement_runs.runs import (
     access_agreement_run,
     compute_pending_runs,
     request_agreement_run,

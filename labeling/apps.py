@@ -11,7 +11,7 @@ class LabelingConfig(AppConfig):
     def ready(self) -> None:
         """Subscribe automatic agreement runs, low-agreement routing and webhooks to events."""
         from labeling import events
-        from labeling.agreement_runs import note_new_annotation
+        from labeling.agreement_runs.runs import note_new_annotation
         from labeling.quality.escalation import on_task_completed
 
         events.subscribe(events.ANNOTATION_SUBMITTED, note_new_annotation)

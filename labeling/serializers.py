@@ -33,8 +33,8 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
-from labeling.sentence_window import sentence_window
-from labeling.suggestions import task_suggestions
+from labeling.task_context.sentence_window import sentence_window
+from labeling.task_context.suggestions import task_suggestions
 
 KIND_HELP = (
     "Task kind: a built-in kind (" + ", ".join(BUILTIN_NAMES) + ") or one of the project's "

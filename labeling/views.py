@@ -51,13 +51,13 @@ from labeling.filters import (
     ProjectFilter,
     TaskFilter,
 )
-from labeling.import_jobs import start_import_of_records
-from labeling.importing import exceeds_task_limit, import_documents
+from labeling.importing.documents import exceeds_task_limit, import_documents
+from labeling.importing.job import start_import_of_records
+from labeling.importing.readers import DocumentRecord, ReadError, parse_record
 from labeling.jobs.sweeps import recover_if_dead
 from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
 from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.quality.qualification import feedback as qualification_feedback
-from labeling.readers import DocumentRecord, ReadError, parse_record
 
 KIND_PARAM = OpenApiParameter("kind", str, required=True, description=s.KIND_HELP)
 TARGET_PARAM = OpenApiParameter(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from labeling.importing import import_documents
+from labeling.importing.documents import import_documents
+from labeling.importing.readers import DocumentRecord
 from labeling.models import Project, Role
 from labeling.projects import add_member, create_project
-from labeling.readers import DocumentRecord
 
 DEFAULT_SCHEMAS = [
     {"kind": "verifiability", "labels": ["verifiable", "unverifiable", "not_a_claim"]},

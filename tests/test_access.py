@@ -18,7 +18,7 @@ from labeling.access import (
     access_task,
     access_task_to_annotate,
 )
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.exceptions import Forbidden, NotFound
 from labeling.models import AgreementRun, Document, Task
 from labeling.queue import next_task, submit_annotation

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.models import (
     AgreementRun,
     Annotation,

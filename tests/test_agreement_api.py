@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from labeling.agreement_runs import execute_agreement_run
+from labeling.agreement_runs.runs import execute_agreement_run
 from labeling.models import AgreementRun, GoldLabel, GoldMethod
 from tests.factories import add_documents, make_project
 from tests.test_agreement_runs import TABLE, annotate, label_tasks, sentences_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labeling.agreement_runs import execute_agreement_run
+from labeling.agreement_runs.runs import execute_agreement_run
 from labeling.models import AgreementRun, Annotation, JobStatus, Task
 from tests.factories import add_documents, make_project
 

@@ -9,9 +9,9 @@ import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
-from labeling import agreement_runs
 from labeling.agreement import summarize_attributions, summarize_labels
-from labeling.agreement_runs import (
+from labeling.agreement_runs import runs as agreement_runs
+from labeling.agreement_runs.runs import (
     TRIGGER_AUTO,
     execute_agreement_run,
     request_agreement_run,

@@ -15,7 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
-from labeling.agreement_runs import compute_run_result
+from labeling.agreement_runs.runs import compute_run_result
 from tests.factories import add_documents, make_project
 from tests.test_agreement_runs import annotate, label_tasks, sentences_text
 

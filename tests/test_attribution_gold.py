@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 
 from bench import attribution_gold as gold
-from labeling.segmentation import split_sentences
-from labeling.tokenization import ROLES
+from labeling.text.segmentation import split_sentences
+from labeling.text.tokenization import ROLES
 
 FILES = [gold.GOLD_FILE, gold.DEMO_GOLD_FILE]
 

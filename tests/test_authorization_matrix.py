@@ -217,7 +217,7 @@ def ctx(make_user) -> Ctx:
 def _import_job(c: Ctx) -> int:
     from django.test import TestCase
 
-    from labeling.import_jobs import start_import
+    from labeling.importing.job import start_import
 
     with TestCase.captureOnCommitCallbacks(execute=True):  # the job runs (eagerly)
         job = start_import(project=c.w.project, data=b"One more sentence.", filename="a.txt")

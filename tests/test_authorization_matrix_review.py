@@ -10,7 +10,7 @@ import pytest
 from django.test import TestCase
 
 from labeling import agreement_urls
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.exporting import urls as export_urls
 from labeling.exporting.job import start_export
 from labeling.exporting.params import parse_export_params

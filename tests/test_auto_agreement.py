@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.agreement_runs import TRIGGER_AUTO
+from labeling.agreement_runs.runs import TRIGGER_AUTO
 from labeling.models import AgreementRun, JobStatus, Task
 from labeling.queue import next_task, submit_annotation
 from tests.factories import add_documents, make_project
@@ -51,7 +51,7 @@ def test_no_annotator_request_computes_or_publishes_agreement_work(make_user, mo
     monkeypatch.setattr(lifecycle, "publish", lambda *a, **k: calls.append("publish"))
     monkeypatch.setattr(lifecycle, "run_job", lambda *a, **k: calls.append("run"))
     monkeypatch.setattr(
-        "labeling.agreement_runs.execute_agreement_run", lambda *a, **k: calls.append("run")
+        "labeling.agreement_runs.runs.execute_agreement_run", lambda *a, **k: calls.append("run")
     )
     monkeypatch.setattr("labeling.jobs.sweeps.sweep_jobs", lambda *a, **k: calls.append("sweep"))
     a = make_user("a")
@@ -96,7 +96,7 @@ def test_events_reach_subscribers_after_commit_only(make_user):
 
 def test_scheduling_outside_a_transaction_keeps_one_pending_run(make_user):
     """The one-statement INSERT (PostgreSQL) and the ORM path keep the same rule."""
-    from labeling.agreement_runs import schedule_agreement_run
+    from labeling.agreement_runs.runs import schedule_agreement_run
 
     project = make_project(annotators=[make_user("a")])
     first = schedule_agreement_run(project_id=project.pk, kind="verifiability")

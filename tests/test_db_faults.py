@@ -6,7 +6,7 @@ import pytest
 from django.db import OperationalError, close_old_connections, connection
 from rest_framework.test import APIClient
 
-from labeling import importing
+from labeling.importing import documents as importing
 from labeling.jobs.lifecycle import _fresh_connection
 from labeling.models import Document
 from tests.factories import make_project

@@ -24,9 +24,9 @@ from labeling.exporting.params import ExportOptions, parse_export_params
 from labeling.exporting.pseudonyms import pseudonym
 from labeling.exporting.records import item_agreement, iter_records, stream_export
 from labeling.exporting.writers import FIELDS
-from labeling.gold import adjudicate, aggregate_gold
 from labeling.models import Annotation, Document, GoldLabel, Sentence, Task
-from labeling.tokenization import ROLES, role_bio_tags, token_in_span, tokenize
+from labeling.review.gold import adjudicate, aggregate_gold
+from labeling.text.tokenization import ROLES, role_bio_tags, token_in_span, tokenize
 from tests.factories import add_documents, make_project
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from labeling.exceptions import InvalidInput
-from labeling.gold import (
+from labeling.kinds.attribution import decide_attribution
+from labeling.models import Annotation, GoldLabel, Sentence, Task
+from labeling.review.gold import (
     adjudicate,
     aggregate_gold,
     clear_adjudication,
     estimate_annotator_accuracy,
 )
-from labeling.kinds.attribution import decide_attribution
-from labeling.models import Annotation, GoldLabel, Sentence, Task
 from tests.factories import SAMPLE_TEXT, add_documents, make_project
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ import threading
 import pytest
 from django.db import connection
 
-from labeling.importing import import_documents
+from labeling.importing.documents import import_documents
+from labeling.importing.readers import DocumentRecord
 from labeling.models import Document, Sentence, Task
-from labeling.readers import DocumentRecord
 from tests.factories import make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labeling.exceptions import InvalidInput
-from labeling.import_jobs import detect_format, start_import
+from labeling.importing.job import detect_format, start_import
 from labeling.models import Document, ImportJob, JobStatus
 from tests.factories import make_project
 
@@ -53,7 +53,7 @@ def test_format_detection_and_refusals():
 
 
 def test_finished_job_is_not_run_twice():
-    from labeling.import_jobs import run_import
+    from labeling.importing.job import run_import
 
     project = make_project()
     job = start_import(project=project, data=b"Hello there.", filename="a.txt")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from labeling.importing import ensure_tasks, import_documents
+from labeling.importing.documents import ensure_tasks, import_documents
+from labeling.importing.readers import DocumentRecord, ReadError, read_records
 from labeling.models import Document, LabelSchema, Sentence, Task
-from labeling.readers import DocumentRecord, ReadError, read_records
 from tests.factories import SAMPLE_TEXT, add_documents, make_project
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_overlap_is_copied_to_tasks():
 def test_failed_batch_writes_nothing(monkeypatch):
     project = make_project()
     records = [DocumentRecord(title="a", text="Good text."), DocumentRecord(title="b", text="x.")]
-    import labeling.importing as importing
+    import labeling.importing.documents as importing
 
     calls = {"n": 0}
     real = importing._create_sentences_and_tasks

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from labeling.import_jobs import run_import, start_import
+from labeling.importing.job import run_import, start_import
 from labeling.jobs import lifecycle
 from labeling.jobs.lifecycle import JobFailed, claim, finish, publish, run_job
 from labeling.jobs.sweeps import sweep_jobs
@@ -235,7 +235,7 @@ def test_an_import_interrupted_by_a_lost_connection_leaves_nothing_and_is_retrie
         job = start_import(project=project, data=b"One. Two.\n\nThree.", filename="a.txt")
     real = lifecycle.run_job
     calls = {"n": 0}
-    from labeling import import_jobs
+    from labeling.importing import job as import_jobs
 
     original_import = import_jobs.import_documents
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.models import Annotation, GoldLabel, Task
 from labeling.queue import next_task, submit_annotation
 from tests.api_helpers import client_for

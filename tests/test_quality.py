@@ -393,8 +393,8 @@ def test_annotator_report_has_constant_queries(setup, django_assert_num_queries,
 
 
 def test_control_answers_stay_out_of_agreement_gold_export_and_progress(setup) -> None:
-    from labeling.agreement_runs import compute_run_result
-    from labeling.gold import aggregate_gold
+    from labeling.agreement_runs.runs import compute_run_result
+    from labeling.review.gold import aggregate_gold
 
     project, lead, anns, _ = setup
     tasks = _tasks(project)
@@ -531,7 +531,7 @@ def test_report_shows_pairwise_alpha_and_dawid_skene_from_the_latest_results(set
 def test_report_reads_a_real_agreement_runs_leave_one_out(
     setup, django_capture_on_commit_callbacks
 ) -> None:
-    from labeling.agreement_runs import request_agreement_run
+    from labeling.agreement_runs.runs import request_agreement_run
 
     project, lead, anns, _ = setup
     for i, ann in enumerate(anns):
@@ -552,8 +552,8 @@ def test_report_reads_a_real_agreement_runs_leave_one_out(
 
 
 def test_a_control_without_value_takes_the_tasks_adjudicated_gold(setup) -> None:
-    from labeling.gold import adjudicate
     from labeling.quality.models import ControlQuestion
+    from labeling.review.gold import adjudicate
 
     project, lead, _, _ = setup
     task = _tasks(project)[2]

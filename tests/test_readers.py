@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling.readers import (
+from labeling.importing.readers import (
     FIELDS,
     MAX_DERIVED_TITLE_CHARS,
     MAX_REPORTED_ERRORS,
@@ -25,7 +25,7 @@ from labeling.readers import (
     read_records,
     read_text,
 )
-from labeling.segmentation import MAX_DOCUMENT_CHARS, split_sentences
+from labeling.text.segmentation import MAX_DOCUMENT_CHARS, split_sentences
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "000_54c65cebe7473141.txt"
 

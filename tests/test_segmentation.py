@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling.segmentation import MAX_DOCUMENT_CHARS, split_sentences
+from labeling.text.segmentation import MAX_DOCUMENT_CHARS, split_sentences
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "000_54c65cebe7473141.txt"
 

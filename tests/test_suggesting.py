@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.segmentation import split_sentences
 from labeling.suggesting import Suggestion, suggest_attributions
 from labeling.suggesting.lexicon import CUE_RE, lemma_of
 from labeling.suggesting.quotes import find_quotes, paragraph_bounds
+from labeling.text.segmentation import split_sentences
 
 E_ACUTE = "e\u0301"
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from labeling.exporting.records import ExportOptions, iter_records
 from labeling.models import Annotation, Task
-from labeling.segmentation import split_sentences
 from labeling.suggesting import suggest_attributions
+from labeling.text.segmentation import split_sentences
 from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 

@@ -8,7 +8,7 @@ the item. Three views are derived:
 * span F1 per role between annotator pairs, with exact and overlap matching;
 * a nominal "has attribution" variable per item (empty list = no);
 * token-level role labels (``O``/source/cue/content) per token of the sentence, each
-  token being one unit (``labeling.tokenization``).
+  token being one unit (``labeling.text.tokenization``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from labeling.json_types import JSONObject
-from labeling.tokenization import ROLES, token_role_labels, tokenize
+from labeling.text.tokenization import ROLES, token_role_labels, tokenize
 
 Span = tuple[int, int]
 

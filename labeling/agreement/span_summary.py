@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from labeling.json_types import JSONObject
-from labeling.tokenization import ROLES
+from labeling.text.tokenization import ROLES
 
 from .alignment import best_alignment_disorder
 from .attribution import AttributionItem

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from labeling.json_types import JSONObject
-from labeling.tokenization import ROLES
+from labeling.text.tokenization import ROLES
 
 from .alpha import (
     alpha_from_coincidences,

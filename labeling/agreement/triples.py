@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from labeling.json_types import JSONObject
-from labeling.tokenization import ROLES
+from labeling.text.tokenization import ROLES
 
 from .attribution import MATCH_MODES, AttributionItem, _max_bipartite_matching, overlaps
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from labeling.importing.uploads import too_large_message, upload_too_large
 from labeling.lockout import locked_for, lockout_message
 from labeling.strings import string_problem
-from labeling.uploads import too_large_message, upload_too_large
 
 API_PREFIX = "/api/"
 LOGIN_PATH = "/api/auth/token/"

@@ -27,7 +27,7 @@ JOB_OPTIONS: dict[str, Any] = {
 @shared_task(name="labeling.agreement_run_job", **JOB_OPTIONS)
 def agreement_run_job(run_id: int) -> None:
     """Compute and store an AgreementRun."""
-    from labeling.agreement_runs import execute_agreement_run
+    from labeling.agreement_runs.runs import execute_agreement_run
 
     execute_agreement_run(run_id)
 
@@ -43,7 +43,7 @@ def export_job(export_id: int) -> None:
 @shared_task(name="labeling.import_job", **JOB_OPTIONS)
 def import_job(import_job_id: int) -> None:
     """Import the file of an ImportJob."""
-    from labeling.import_jobs import run_import
+    from labeling.importing.job import run_import
 
     run_import(import_job_id)
 

@@ -42,7 +42,7 @@ from labeling.kinds.base import (
 )
 from labeling.kinds.single_label import label_data
 from labeling.suggesting import suggest_attributions
-from labeling.tokenization import ROLES, role_bio_tags, tokenize
+from labeling.text.tokenization import ROLES, role_bio_tags, tokenize
 
 NAME = "attribution"
 MAX_ATTRIBUTIONS = 20

@@ -14,11 +14,11 @@ from django.db import transaction
 from labeling import events
 from labeling.access import access_lead_object
 from labeling.exceptions import InvalidInput
-from labeling.gold import _check_kind_method as check_kind_method
-from labeling.gold import aggregate_gold, estimate_annotator_accuracy
 from labeling.jobs.lifecycle import Job, enqueue, run_job
 from labeling.kinds.lookup import project_schema
 from labeling.models import GoldJob, GoldJobOperation, GoldMethod, JobStatus, Project
+from labeling.review.gold import _check_kind_method as check_kind_method
+from labeling.review.gold import aggregate_gold, estimate_annotator_accuracy
 
 
 def start_gold_job(

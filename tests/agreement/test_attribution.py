@@ -17,7 +17,7 @@ from labeling.agreement import (
     token_role_codes,
 )
 from labeling.agreement.attribution import TOKEN_LABELS
-from labeling.tokenization import tokenize
+from labeling.text.tokenization import tokenize
 
 TEXT = "Putin said the war would end soon."
 START = 100  # the sentence sits at document offset 100

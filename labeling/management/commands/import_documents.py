@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from labeling.exceptions import InvalidInput
-from labeling.import_jobs import detect_format
-from labeling.importing import import_documents
+from labeling.importing.documents import import_documents
+from labeling.importing.job import detect_format
+from labeling.importing.readers import ReadError, read_records
 from labeling.models import Project
-from labeling.readers import ReadError, read_records
 
 
 class Command(BaseCommand):

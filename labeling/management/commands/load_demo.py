@@ -17,14 +17,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from labeling.agreement_runs import request_agreement_run
-from labeling.gold import aggregate_gold
-from labeling.importing import import_documents
+from labeling.agreement_runs.runs import request_agreement_run
+from labeling.importing.documents import import_documents
+from labeling.importing.readers import read_records
 from labeling.kinds import BUILTIN, kind_spec, sorted_kinds
 from labeling.models import Project, Role, Task
 from labeling.projects import add_member, create_project
 from labeling.queue import next_task, skip_task, submit_annotation
-from labeling.readers import read_records
+from labeling.review.gold import aggregate_gold
 
 PROJECT_NAME = "Demo: Azovstal news"
 DOCUMENT = Path(settings.BASE_DIR) / "fixtures" / "000_54c65cebe7473141.txt"

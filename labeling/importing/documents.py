@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from labeling.bulk import insert_rows
+from labeling.importing.readers import DocumentRecord
 from labeling.kinds import task_targets
 from labeling.models import Document, LabelSchema, Project, Sentence, Task
-from labeling.readers import DocumentRecord
-from labeling.segmentation import split_sentences
+from labeling.text.segmentation import split_sentences
 
 Progress = Callable[[int, int], None]
 

@@ -11,10 +11,10 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 
 from labeling.exceptions import InvalidInput
-from labeling.importing import import_documents
+from labeling.importing.documents import import_documents
+from labeling.importing.readers import DocumentRecord, ReadError, read_records
 from labeling.jobs.lifecycle import TRANSIENT_ERRORS, Job, JobFailed, describe, enqueue, run_job
 from labeling.models import ImportJob, Project
-from labeling.readers import DocumentRecord, ReadError, read_records
 
 FORMATS = ("txt", "jsonl", "csv")
 

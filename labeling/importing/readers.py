@@ -61,8 +61,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from labeling.json_types import JSONObject
-from labeling.segmentation import MAX_DOCUMENT_CHARS
 from labeling.strings import string_problem, value_problem
+from labeling.text.segmentation import MAX_DOCUMENT_CHARS
 
 __all__ = [
     "FIELDS",
