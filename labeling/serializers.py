@@ -33,7 +33,13 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
-from labeling.task_context.sentence_window import sentence_window
+from labeling.task_context.sentence_window import (
+    BREAK_HELP,
+    BREAKS,
+    TOKENS_HELP,
+    document_sentences,
+    sentence_window,
+)
 from labeling.task_context.suggestions import task_suggestions
 
 KIND_HELP = (
@@ -231,11 +237,32 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TokenSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text=START_HELP)
+    end = serializers.IntegerField(help_text=END_HELP)
+
+
 class SentenceSerializer(serializers.ModelSerializer):
+    """A sentence of a task's context (``tokens``: attribution tasks only)."""
+
+    break_before = serializers.ChoiceField(choices=list(BREAKS), help_text=BREAK_HELP)
+    tokens = TokenSerializer(
+        many=True,
+        required=False,
+        help_text=TOKENS_HELP + " In the task payload: only for kinds whose values mark "
+        "spans (attribution).",
+    )
+
     class Meta:
         model = Sentence
-        fields = ["id", "position", "start", "end", "text"]
+        fields = ["id", "position", "start", "end", "text", "break_before", "tokens"]
         extra_kwargs = {"start": {"help_text": START_HELP}, "end": {"help_text": END_HELP}}
+
+
+class DocumentSentenceSerializer(SentenceSerializer):
+    """A sentence of a whole document, with its tokens."""
+
+    tokens = TokenSerializer(many=True, help_text=TOKENS_HELP)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -260,9 +287,10 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentDetailSerializer(serializers.ModelSerializer):
-    """A document with its text and sentences in order."""
+    """A document with its text and sentences in order (the workspace's whole-document
+    context: each sentence with its paragraph break and word tokens)."""
 
-    sentences = SentenceSerializer(many=True, read_only=True)
+    sentences = serializers.SerializerMethodField()
 
     class Meta:
         model = Document
@@ -279,6 +307,10 @@ class DocumentDetailSerializer(serializers.ModelSerializer):
             "created_at",
             "sentences",
         ]
+
+    @extend_schema_field(DocumentSentenceSerializer(many=True))
+    def get_sentences(self, document: Document) -> list[dict[str, Any]]:
+        return document_sentences(document.text, document.sentences.all())
 
 
 # --- tasks ----------------------------------------------------------------------------
@@ -306,6 +338,10 @@ class TaskSerializer(serializers.ModelSerializer):
 class TaskDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
+    source_url = serializers.CharField(
+        help_text="Where the document comes from (may be empty). The whole document, "
+        "sentence by sentence with paragraph breaks and tokens, is GET /api/documents/{id}/."
+    )
 
 
 class TaskSchemaSerializer(serializers.Serializer):
@@ -407,7 +443,8 @@ def task_payload(
         ).get(pk=task_id)
         kind, place = task.kind, (task.document_id, task.position, task.target)
     document_id, position, target = place
-    window, title = sentence_window(document_id, position)
+    spec = kind_spec(kind)
+    window, document = sentence_window(document_id, position, tokens=spec.marks_spans)
     if schema is None:
         schema = LabelSchema.objects.get(project_id=project.pk, kind=kind)
     if assignment is None:
@@ -428,14 +465,14 @@ def task_payload(
         "sentence": sentence,
         "previous": [s for s in window if s["position"] < position],
         "next": [s for s in window if s["position"] > position],
-        "document": {"id": document_id, "title": title},
+        "document": {"id": document_id, **document},
         "schema": {
             "labels": schema.labels,
             "level": schema.level,
             "values": schema.values,
             "targets": schema.targets,
             "description": schema.description,
-            "widget": kind_spec(kind).widget,
+            "widget": spec.widget,
         },
         "guidelines": project.guidelines,
         "lease": (

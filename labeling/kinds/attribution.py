@@ -146,6 +146,7 @@ class AttributionKind(KindSpec):
     task_category = "token-classification"
     export_fields = ("tokens", "bio")
     needs_bounds = True
+    marks_spans = True
     value_component = "AttributionValue"
     suggests = True
     value_doc = (

@@ -221,6 +221,9 @@ class KindSpec:
     export_fields: tuple[str, ...] = ()
     #: Whether validating a value needs the document length and sentence bounds.
     needs_bounds: bool = False
+    #: Whether values mark spans of the text (the task payload then sends word tokens,
+    #: which the workspace snaps selections to).
+    marks_spans: bool = False
     #: The OpenAPI component name of this kind's ``value``.
     value_component: str = ""
     #: Whether tasks of this kind come with suggested answers (``suggest``).

@@ -1,7 +1,10 @@
 """Pure word tokenization with character offsets, and BIO role tags over tokens.
 
-Offsets are half-open ``(start, end)`` pairs in the coordinates of the text passed in,
-shifted by ``offset`` so callers can tokenize a sentence and get document offsets.
+Offsets are half-open ``(start, end)`` pairs of code points in the coordinates of the
+text passed in, shifted by ``offset`` so callers can tokenize a sentence and get
+document offsets. These are the tokens the workspace snaps selections to (the task
+payload and the document context send them), so a token never splits an extended
+grapheme cluster (UAX #29: e + U+0301, 🇺🇦, 👩‍💻): the API refuses such offsets.
 """
 
 from __future__ import annotations
@@ -11,9 +14,22 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import regex
+
 # Words keep inner apostrophes, hyphens and digit separators ("Kremlin's", "1,844",
 # "pro-Russian", "3.5"); every other non-space character is a token of its own.
+# ASCII text (the common case) takes this plain ``re`` pattern.
 TOKEN_RE = re.compile(r"\w+(?:['’\-.,]\w+)*|[^\w\s]", re.UNICODE)
+# Any other text: the same rule over grapheme clusters (a cluster is a word character
+# when its first character is), so combining marks stay with their letter and a flag or
+# an emoji sequence is one token; ideographs and kana, written without spaces, are one
+# token each (a run of them would otherwise be one unselectable "word"). On ASCII text
+# both patterns give the same tokens (tested).
+_IDEOGRAPH = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+_WORD_CLUSTER = rf"(?!{_IDEOGRAPH})(?=\w)\X"
+GRAPHEME_TOKEN_RE = regex.compile(
+    rf"(?:{_WORD_CLUSTER})+(?:['’\-.,](?:{_WORD_CLUSTER})+)*|(?!\s)\X"
+)
 
 ROLES: tuple[str, ...] = ("source", "cue", "content")
 # When roles overlap on a token, the single-sequence label keeps the narrowest role:
@@ -25,7 +41,8 @@ Span = tuple[int, int]
 
 def tokenize(text: str, offset: int = 0) -> list[Span]:
     """Return the ``(start, end)`` offsets of the tokens of ``text``, shifted by ``offset``."""
-    return [(m.start() + offset, m.end() + offset) for m in TOKEN_RE.finditer(text)]
+    pattern = TOKEN_RE if text.isascii() else GRAPHEME_TOKEN_RE
+    return [(m.start() + offset, m.end() + offset) for m in pattern.finditer(text)]
 
 
 def token_in_span(token: Span, span: Span) -> bool:
