@@ -282,6 +282,9 @@ LABELING = {
     "WEBHOOK_TIMEOUT_SECONDS": env.float("LABELING_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
     "WEBHOOKS_ALLOW_LOOPBACK": env.bool("LABELING_WEBHOOKS_ALLOW_LOOPBACK", default=False),
     "WEBHOOKS_ALLOW_PRIVATE": env.bool("LABELING_WEBHOOKS_ALLOW_PRIVATE", default=False),
+    # An API upload (JSONL body or multipart file) larger than this is imported by a job
+    # without being read in the request.
+    "MAX_SYNC_IMPORT_BYTES": env.int("LABELING_MAX_SYNC_IMPORT_BYTES", default=1024 * 1024),
 }
 if not 1 <= LABELING["WEBHOOK_MAX_ATTEMPTS"] <= 20:
     raise ImproperlyConfigured("LABELING_WEBHOOK_MAX_ATTEMPTS must be between 1 and 20")

@@ -304,6 +304,12 @@ def visible_projects(user: Any) -> QuerySet[Project]:
     return qs.filter(Exists(Membership.objects.filter(project_id=OuterRef("pk"), user_id=user.pk)))
 
 
+def access_staff(user: Any) -> None:
+    """Staff only (user management): 403 for everyone else who is signed in."""
+    if not _is_staff(user):
+        raise Forbidden("only staff manage users")
+
+
 def can_create_project(user: Any) -> bool:
     """Staff, users with ``labeling.add_project``, and leads of any project create projects."""
     if not user.is_authenticated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labeling.api.offset_units import offset_unit_field
@@ -187,6 +187,25 @@ class MeSerializer(serializers.Serializer):
 # --- documents ------------------------------------------------------------------------
 
 
+class ControlInDocumentSerializer(serializers.Serializer):
+    """A control question imported with its document: a task and its right answer."""
+
+    kind = KindField()
+    target = serializers.CharField(
+        required=False, allow_blank=True, help_text="Stance: the target; default: the only one."
+    )
+    sentence = serializers.IntegerField(
+        min_value=0, required=False, help_text="The sentence's 0-based position (or: offset)."
+    )
+    offset = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="A Unicode code point offset in the document's text inside the sentence "
+        "(or: sentence).",
+    )
+    value = KindValueField(help_text="The right answer, shaped as the kind's value.")
+
+
 class DocumentInSerializer(serializers.Serializer):
     """One document to import; validated by ``readers.parse_record``."""
 
@@ -196,14 +215,11 @@ class DocumentInSerializer(serializers.Serializer):
     source_url = serializers.CharField(required=False, allow_blank=True)
     published_at = serializers.DateTimeField(required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
-
-
-DocumentsInSerializer = PolymorphicProxySerializer(
-    component_name="DocumentsIn",
-    serializers=[DocumentInSerializer, DocumentInSerializer(many=True)],
-    resource_type_field_name=None,
-    many=False,
-)
+    controls = ControlInDocumentSerializer(
+        many=True,
+        required=False,
+        help_text="Control questions (honeypots) on this document's sentences.",
+    )
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -213,6 +229,7 @@ class ImportResultSerializer(serializers.Serializer):
     existing = serializers.ListField(child=serializers.IntegerField())
     n_sentences = serializers.IntegerField()
     n_tasks = serializers.IntegerField()
+    n_controls = serializers.IntegerField(help_text="Control questions set by this import.")
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

@@ -51,4 +51,5 @@ urlpatterns = [
     path("", include("labeling.review.urls")),
     path("", include("labeling.quality.urls")),
     path("", include("labeling.webhooks.urls")),
+    path("", include("labeling.accounts.urls")),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -41,7 +42,19 @@ from labeling.access import (
     parse_id,
     visible_projects,
 )
+from labeling.api.document_bodies import (
+    NDJSON,
+    DocumentUploadSerializer,
+    NDJSONParser,
+    Upload,
+    UploadParser,
+    invalid,
+    is_large,
+    read_upload,
+    request_body,
+)
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
+from labeling.api.parsers import StrictJSONParser
 from labeling.exceptions import InvalidInput, NotFound
 from labeling.filters import (
     AnnotationFilter,
@@ -52,7 +65,7 @@ from labeling.filters import (
     TaskFilter,
 )
 from labeling.importing.documents import exceeds_task_limit, import_documents
-from labeling.importing.job import start_import_of_records
+from labeling.importing.job import start_import, start_import_of_records
 from labeling.importing.readers import DocumentRecord, ReadError, parse_record
 from labeling.jobs.sweeps import recover_if_dead
 from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
@@ -226,8 +239,14 @@ class DocumentListView(generics.ListAPIView):
             .order_by("id")
         )
 
+    parser_classes = [StrictJSONParser, NDJSONParser, UploadParser]
+
     @extend_schema(
-        request=s.DocumentsInSerializer,
+        request={
+            "application/json": s.DocumentInSerializer,
+            NDJSON: OpenApiTypes.BINARY,
+            "multipart/form-data": DocumentUploadSerializer,
+        },
         responses={
             201: s.ImportResultSerializer,
             200: s.ImportResultSerializer,
@@ -237,25 +256,49 @@ class DocumentListView(generics.ListAPIView):
     def post(self, request: Request, project_id: int) -> Response:
         """Import documents: 201 when any was created, 200 when all were already there.
 
-        A request that could create more than ``LABELING_MAX_REQUEST_TASKS`` tasks becomes
-        an import job instead: 202 with the job; poll ``GET /api/import-jobs/{id}/``.
+        Three bodies: JSON (one document object, or a JSON list of them), JSON Lines
+        (`Content-Type: application/x-ndjson`, one document object per line) or a
+        multipart upload of a `.txt`, `.jsonl` or `.csv` file in the field `file`. Uploads
+        are read like the admin upload: the same fields, all or nothing, a 400 naming each
+        bad line, a 413 above `LABELING_MAX_UPLOAD_BYTES`. (The schema below shows the
+        JSON body as one object: generated clients cannot dispatch a JSON list beside the
+        other two bodies; send batches as JSON Lines or a file.)
+
+        An upload larger than `LABELING_MAX_SYNC_IMPORT_BYTES`, or a request that could
+        create more than `LABELING_MAX_REQUEST_TASKS` tasks, becomes an import job
+        instead: 202 with the job; poll `GET /api/import-jobs/{id}/` for its progress.
         """
         project = access_project(request.user, project_id, role=LEAD)
-        records = parse_documents(request.data)
+        body = request_body(request)
+        if isinstance(body, Upload) and is_large(body):
+            job = start_import(
+                project=project,
+                data=body.data,
+                filename=body.filename,
+                format=body.format,
+                user=request.user,
+            )
+            job.refresh_from_db()  # in eager mode the job has already run
+            return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        records = read_upload(body) if isinstance(body, Upload) else parse_documents(body)
         limit = settings.LABELING["MAX_REQUEST_TASKS"]
         if exceeds_task_limit(project=project, records=records, limit=limit):
             job = start_import_of_records(project=project, records=records, user=request.user)
             job.refresh_from_db()  # in eager mode the job has already run
             return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-        result = import_documents(project=project, records=records)
-        body = {
+        try:
+            result = import_documents(project=project, records=records, user=request.user)
+        except ReadError as exc:  # control questions that name no task or a wrong answer
+            raise invalid(exc, body) from exc
+        answer = {
             "created": result.created,
             "existing": result.existing,
             "n_sentences": result.n_sentences,
             "n_tasks": result.n_tasks,
+            "n_controls": result.n_controls,
         }
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(body, status=code)
+        return Response(answer, status=code)
 
 
 class ImportJobDetailView(APIView):

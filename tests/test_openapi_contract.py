@@ -44,10 +44,27 @@ def test_every_operation_documents_its_errors_with_the_envelope(schema) -> None:
                 assert ref == "#/components/schemas/Error", (method, path, code)
 
 
+UPLOAD = "/api/projects/{project_id}/documents/"
+
+
 def test_request_bodies_are_json_only(schema) -> None:
+    """JSON only, the log-in too; the document import also takes its two upload forms."""
     for path, method, op in operations(schema):
-        if "requestBody" in op and path != "/api/auth/token/":  # DRF's token view takes forms
-            assert set(op["requestBody"]["content"]) == {"application/json"}, (method, path)
+        if "requestBody" in op:
+            expected = {"application/json"}
+            if (path, method) == (UPLOAD, "post"):
+                expected |= {"application/x-ndjson", "multipart/form-data"}
+            assert set(op["requestBody"]["content"]) == expected, (method, path)
+
+
+def test_upload_bodies_are_described(schema) -> None:
+    content = schema["paths"][UPLOAD]["post"]["requestBody"]["content"]
+    assert content["application/x-ndjson"]["schema"] == {"type": "string", "format": "binary"}
+    upload = content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    form = schema["components"]["schemas"][upload]
+    assert form["required"] == ["file"]
+    assert form["properties"]["file"] == {**form["properties"]["file"], "format": "binary"}
+    assert "202" in schema["paths"][UPLOAD]["post"]["responses"]
 
 
 def test_flags_the_issue_found_wrong_are_right(schema) -> None:

@@ -528,7 +528,15 @@ def test_parse_record_accepts_datetime_objects():
 
 
 def test_fields_constant():
-    assert FIELDS == ("title", "text", "external_id", "source_url", "published_at", "metadata")
+    assert FIELDS == (
+        "title",
+        "text",
+        "external_id",
+        "source_url",
+        "published_at",
+        "metadata",
+        "controls",
+    )
 
 
 def test_metadata_is_a_fresh_dict():

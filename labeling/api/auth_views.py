@@ -13,10 +13,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.authentication import is_expired
+from labeling.api.parsers import StrictJSONParser
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """``{"username", "password"}`` -> ``{"token": KEY}``; an expired token is replaced."""
+    """``{"username", "password"}`` -> ``{"token": KEY}``; an expired token is replaced.
+
+    JSON only, like the rest of the API (DRF's view also took forms, which nothing used and
+    which the login checks in ``labeling.api.middleware`` do not read).
+    """
+
+    parser_classes = [StrictJSONParser]
 
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         """The user's token, a new one when they had none or theirs outlived its lifetime."""

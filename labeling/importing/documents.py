@@ -11,12 +11,13 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from labeling.bulk import insert_rows
-from labeling.importing.readers import DocumentRecord
+from labeling.importing.readers import DocumentRecord, ReadError, RecordError
 from labeling.kinds import task_targets
 from labeling.models import Document, LabelSchema, Project, Sentence, Task
 from labeling.text.segmentation import split_sentences
@@ -32,6 +33,7 @@ class ImportResult:
     existing: list[int] = field(default_factory=list)
     n_sentences: int = 0
     n_tasks: int = 0
+    n_controls: int = 0
 
 
 def content_hash(text: str) -> str:
@@ -80,12 +82,15 @@ def import_documents(
     records: Sequence[DocumentRecord],
     progress: Progress | None = None,
     chunk_size: int = 200,
+    user: Any = None,
 ) -> ImportResult:
     """Import ``records`` into ``project`` all-or-nothing and return what was created.
 
     Imports into one project are serialised by a row lock on the project (SQLite
     serialises writers anyway), so concurrent imports of the same file create nothing
-    twice.
+    twice. Records' ``controls`` make tasks of their documents (new or already there)
+    control questions; a control that names no task or whose value does not fit its
+    kind raises ``ReadError`` with the record's line, and nothing is imported.
     """
     result = ImportResult()
     total = len(records)
@@ -110,7 +115,116 @@ def import_documents(
             done += len(chunk)
             if progress:
                 progress(done, total)
+        n_controls = _apply_controls(project, records, seen_ext, seen_hash, user)
+        result.n_controls = n_controls
     return result
+
+
+def _apply_controls(
+    project: Project,
+    records: Sequence[DocumentRecord],
+    seen_ext: dict[str, int | None],
+    seen_hash: dict[str, int | None],
+    user: Any,
+) -> int:
+    """Make the records' control questions (``quality.controls.set_controls``); their count.
+
+    Each control is resolved to its task on the record's document (by sentence position
+    or by an offset inside a sentence, then kind and target). Every problem is collected
+    with its record's line; any problem raises ``ReadError``.
+    """
+    from labeling.exceptions import InvalidInput
+    from labeling.quality.controls import ControlSpec, set_controls
+
+    wanted = [
+        (r, seen_ext.get(r.external_id) if r.external_id else seen_hash.get(content_hash(r.text)))
+        for r in records
+        if r.controls
+    ]
+    if not wanted:
+        return 0
+    doc_ids = {pk for _, pk in wanted if pk is not None}
+    sentences: dict[int, list[tuple[int, int, int, int]]] = {}
+    for sid, did, pos, start, end in (
+        Sentence.objects.filter(document_id__in=doc_ids)
+        .order_by("document_id", "position")
+        .values_list("pk", "document_id", "position", "start", "end")
+    ):
+        sentences.setdefault(did, []).append((sid, pos, start, end))
+    tasks = {
+        (sid, kind, target): pk
+        for pk, sid, kind, target in Task.objects.filter(document_id__in=doc_ids).values_list(
+            "pk", "sentence_id", "kind", "target"
+        )
+    }
+    targets: dict[tuple[int, str], list[str]] = {}
+    for sid, kind, target in tasks:
+        targets.setdefault((sid, kind), []).append(target)
+    errors: list[RecordError] = []
+    specs: list[ControlSpec] = []
+    where: list[tuple[int, str]] = []
+    for record, doc_id in wanted:
+        doc_sentences = sentences.get(doc_id or 0, [])
+        for control in record.controls:
+            name = f"controls[{control.index}]"
+
+            def err(field_name: str, message: str, line: int = record.line) -> None:
+                errors.append(RecordError(line, field_name, message))
+
+            sentence_id = _control_sentence(control.sentence, control.offset, doc_sentences)
+            if sentence_id is None:
+                if control.sentence is not None:
+                    err(
+                        f"{name}.sentence",
+                        f"the document has {len(doc_sentences)} sentences "
+                        f"(positions 0 to {len(doc_sentences) - 1})",
+                    )
+                else:
+                    err(f"{name}.offset", "falls between sentences (on whitespace)")
+                continue
+            choices = sorted(targets.get((sentence_id, control.kind), []))
+            if not choices:
+                err(f"{name}.kind", f"this project has no {control.kind!r} tasks")
+                continue
+            target = control.target
+            if not target and len(choices) == 1:
+                target = choices[0]
+            task_id = tasks.get((sentence_id, control.kind, target))
+            if task_id is None:
+                err(f"{name}.target", f"must be one of {', '.join(map(repr, choices))}")
+                continue
+            specs.append(ControlSpec(task_id, control.value))
+            where.append((record.line, name))
+    if not errors and specs:
+        seen_tasks: dict[int, int] = {}
+        for i, spec in enumerate(specs):
+            if spec.task_id in seen_tasks:
+                line, name = where[i]
+                errors.append(RecordError(line, name, "names the same task as another control"))
+            seen_tasks[spec.task_id] = i
+    if not errors and specs:
+        try:
+            set_controls(project=project, specs=specs, user=user)
+        except InvalidInput as exc:
+            # set_controls names the spec as "[i].value..."; give its record's line instead.
+            index, _, rest = exc.field.partition("]")
+            line, name = where[int(index.lstrip("["))] if index.startswith("[") else (0, "")
+            errors.append(RecordError(line, f"{name}{rest}" if name else exc.field, exc.message))
+    if errors:
+        raise ReadError(errors[:100], max(0, len(errors) - 100))
+    return len(specs)
+
+
+def _control_sentence(
+    position: int | None, offset: int | None, sentences: Sequence[tuple[int, int, int, int]]
+) -> int | None:
+    """The id of the sentence at ``position``, or of the one holding code point ``offset``."""
+    for sid, pos, start, end in sentences:
+        if position is not None and pos == position:
+            return sid
+        if offset is not None and start <= offset < end:
+            return sid
+    return None
 
 
 def _new_documents(

@@ -64,6 +64,17 @@ def start_import_of_records(
             "source_url": record.source_url,
             "metadata": record.metadata,
         }
+        if record.controls:
+            item["controls"] = [
+                {
+                    "kind": c.kind,
+                    "target": c.target,
+                    "value": c.value,
+                    **({"sentence": c.sentence} if c.sentence is not None else {}),
+                    **({"offset": c.offset} if c.offset is not None else {}),
+                }
+                for c in record.controls
+            ]
         if record.published_at is not None:
             item["published_at"] = record.published_at.isoformat()
         lines.append(json.dumps(item, ensure_ascii=False))
@@ -87,17 +98,17 @@ def run_import(job_id: int) -> None:
             with row.file.open("rb") as fh:
                 data = fh.read()
             records = read_records(data, format=row.format, filename=row.filename)
-        except ReadError as exc:
-            errors = [e.__dict__ for e in exc.errors]
-            if exc.omitted:
-                errors.append({"line": 0, "field": "", "message": f"and {exc.omitted} more errors"})
-            raise JobFailed(f"{len(errors)} errors in the file", errors=errors) from exc
-        try:
             result = import_documents(
                 project=row.project,
                 records=records,
                 progress=lambda done, total: job.progress(done / max(total, 1)),
+                user=row.requested_by,
             )
+        except ReadError as exc:  # bad lines, or control questions naming no task
+            errors = [e.__dict__ for e in exc.errors]
+            if exc.omitted:
+                errors.append({"line": 0, "field": "", "message": f"and {exc.omitted} more errors"})
+            raise JobFailed(f"{len(errors)} errors in the file", errors=errors) from exc
         except TRANSIENT_ERRORS:
             raise  # the lifecycle retries; the rolled-back import left nothing behind
         except Exception as exc:

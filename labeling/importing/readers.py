@@ -41,6 +41,12 @@ Policy
     accepted); a value without an offset is taken as UTC. Always returned timezone-aware.
   - ``metadata``: a JSON object (in CSV, a cell holding a JSON object). NaN and Infinity
     are rejected anywhere in the JSON since they cannot be stored as JSON.
+  - ``controls``: control questions (honeypots) on this document's sentences, a JSON
+    array (in CSV, a cell holding one) of ``{"kind", "target"?, "sentence" | "offset",
+    "value"}``: the task of that kind (and stance target) on the sentence at 0-based
+    position ``sentence``, or on the sentence holding code point ``offset``, becomes a
+    control question whose right answer is ``value``. Checked here for shape; the
+    importer checks that the task exists and that the value fits the kind.
 
 :func:`parse_record` applies exactly the same validation to one decoded JSON object, so
 the REST API can reuse it for JSON request bodies and report the same messages.
@@ -86,9 +92,12 @@ FIELDS: tuple[str, ...] = (
     "source_url",
     "published_at",
     "metadata",
+    "controls",
 )
 FORMATS: tuple[str, ...] = ("txt", "jsonl", "csv")
 MAX_REPORTED_ERRORS = 100
+#: Control questions one document may carry at most.
+MAX_CONTROLS_PER_DOCUMENT = 1000
 MAX_DERIVED_TITLE_CHARS = 200
 #: Longest stored title, external_id and source_url (the database columns' lengths).
 MAX_TITLE_CHARS = 500
@@ -101,9 +110,25 @@ _SPACES_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
+class ControlRecord:
+    """A control question carried by a document: the task of ``kind`` (and ``target``) on
+    one sentence, chosen by its ``sentence`` position (0-based) or by a code-point
+    ``offset`` that lies inside it, and the right answer ``value`` (checked by the kind
+    when the document's tasks exist). ``index`` is its place in the record's list."""
+
+    index: int
+    kind: str
+    value: Any = field(hash=False)
+    target: str = ""
+    sentence: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
 class DocumentRecord:
     """One document to import. ``metadata`` is a fresh dict owned by the record; it is
-    compared but not hashed, so records stay hashable."""
+    compared but not hashed, so records stay hashable. ``line`` is where the record
+    starts in its file (or its 1-based place in a request), for errors found later."""
 
     title: str
     text: str
@@ -111,6 +136,8 @@ class DocumentRecord:
     source_url: str = ""
     published_at: datetime | None = None
     metadata: JSONObject = field(default_factory=JSONObject, hash=False)
+    controls: tuple[ControlRecord, ...] = field(default=(), hash=False)
+    line: int = field(default=0, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -327,6 +354,8 @@ def _validate(
     elif metadata_problem := value_problem(metadata, "metadata"):
         err(*metadata_problem)
 
+    controls = _parse_controls(obj.get("controls"), len(text), err)
+
     if errors:
         return None, errors
     record = DocumentRecord(
@@ -336,8 +365,87 @@ def _validate(
         source_url=source_url,
         published_at=published_at,
         metadata=dict(metadata),
+        controls=controls,
+        line=line,
     )
     return record, []
+
+
+_CONTROL_KEYS = ("kind", "target", "sentence", "offset", "value")
+
+
+def _parse_controls(
+    value: Any, text_length: int, err: Callable[[str, str], None]
+) -> tuple[ControlRecord, ...]:
+    """``controls``: a list of ``{"kind", "target"?, "sentence" | "offset", "value"}``."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        err("controls", f"must be a JSON array of control questions, got {_type_name(value)}")
+        return ()
+    if len(value) > MAX_CONTROLS_PER_DOCUMENT:
+        err("controls", f"at most {MAX_CONTROLS_PER_DOCUMENT} control questions per document")
+        return ()
+    out: list[ControlRecord] = []
+    for i, item in enumerate(value):
+        name = f"controls[{i}]"
+        if not isinstance(item, dict):
+            err(
+                name,
+                f"must be an object with kind, value and sentence or offset, got "
+                f"{_type_name(item)}",
+            )
+            continue
+        ok = True
+        for key in item:
+            if key not in _CONTROL_KEYS:
+                err(f"{name}.{key}", f"unknown field (allowed: {', '.join(_CONTROL_KEYS)})")
+                ok = False
+        kind = item.get("kind")
+        if not isinstance(kind, str) or not kind.strip():
+            err(f"{name}.kind", "must be a task kind (a non-empty string)")
+            ok = False
+        target = item.get("target")
+        if target is None:
+            target = ""
+        elif not isinstance(target, str):
+            err(f"{name}.target", f"must be a string, got {_type_name(target)}")
+            ok = False
+        if "value" not in item:
+            err(f"{name}.value", "is required: the right answer, shaped as the kind's value")
+            ok = False
+        elif problem := value_problem(item["value"], f"{name}.value"):
+            err(*problem)
+            ok = False
+        where = [k for k in ("sentence", "offset") if item.get(k) is not None]
+        if len(where) != 1:
+            err(
+                name,
+                "give exactly one of sentence (its 0-based position) or offset (a "
+                "code point inside it)",
+            )
+            ok = False
+        else:
+            (key,) = where
+            number = item[key]
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                err(f"{name}.{key}", f"must be a non-negative integer, got {_short(repr(number))}")
+                ok = False
+            elif key == "offset" and number >= text_length:
+                err(f"{name}.offset", f"is past the end of the text ({text_length:,} code points)")
+                ok = False
+        if ok:
+            out.append(
+                ControlRecord(
+                    index=i,
+                    kind=str(kind).strip(),
+                    value=item["value"],
+                    target=target,
+                    sentence=item.get("sentence"),
+                    offset=item.get("offset"),
+                )
+            )
+    return tuple(out)
 
 
 def _type_name(value: Any) -> str:
@@ -509,15 +617,14 @@ def read_csv(data: bytes) -> list[DocumentRecord]:
         for name, cell in zip(header, row, strict=True):
             if cell == "" or (name != "text" and not cell.strip()):
                 continue  # empty cell = absent
-            if name == "metadata":
+            if name in ("metadata", "controls"):
                 try:
                     obj[name] = _loads(cell)
                 except ValueError as exc:
                     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else exc
-                    errors.add(
-                        start_line, "metadata", f"must be a JSON object (invalid JSON: {msg})"
-                    )
-                    obj[name] = {}
+                    shape = "a JSON object" if name == "metadata" else "a JSON array"
+                    errors.add(start_line, name, f"must be {shape} (invalid JSON: {msg})")
+                    obj[name] = {} if name == "metadata" else None
             else:
                 obj[name] = cell
         record, record_errors = _validate(obj, start_line)

@@ -45,12 +45,17 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        result = import_documents(project=target, records=records, progress=progress)
-        bar.close()
+        try:
+            result = import_documents(project=target, records=records, progress=progress)
+        except ReadError as exc:  # a control question that names no task or a bad answer
+            raise CommandError(f"{path}: nothing was imported:\n{exc}") from exc
+        finally:
+            bar.close()
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(result.created)} documents imported ({result.n_sentences} sentences, "
-                f"{result.n_tasks} tasks); {len(result.existing)} already present."
+                f"{result.n_tasks} tasks); {len(result.existing)} already present"
+                + (f"; {result.n_controls} control questions." if result.n_controls else ".")
             )
         )
 

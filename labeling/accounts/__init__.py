@@ -1,0 +1,1 @@
+"""People: users, their credentials and their project roles (API and management command)."""
