@@ -200,10 +200,13 @@ class ControlInDocumentSerializer(serializers.Serializer):
     offset = serializers.IntegerField(
         min_value=0,
         required=False,
-        help_text="A Unicode code point offset in the document's text inside the sentence "
-        "(or: sentence).",
+        help_text="An offset in the document's text inside the sentence (or: sentence); "
+        "code points, or UTF-16 code units with offset_unit=utf16.",
     )
-    value = KindValueField(help_text="The right answer, shaped as the kind's value.")
+    value = KindValueField(
+        help_text="The right answer, shaped as the kind's value (spans in document offsets, "
+        "in offset_unit)."
+    )
 
 
 class DocumentInSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from labeling.api.document_bodies import (
     NDJSONParser,
     Upload,
     UploadParser,
+    controls_in_codepoints,
     invalid,
     is_large,
     read_upload,
@@ -242,6 +243,7 @@ class DocumentListView(generics.ListAPIView):
     parser_classes = [StrictJSONParser, NDJSONParser, UploadParser]
 
     @extend_schema(
+        parameters=[OFFSET_UNIT_PARAM],
         request={
             "application/json": s.DocumentInSerializer,
             NDJSON: OpenApiTypes.BINARY,
@@ -270,7 +272,14 @@ class DocumentListView(generics.ListAPIView):
         """
         project = access_project(request.user, project_id, role=LEAD)
         body = request_body(request)
+        offsets = Offsets.of(request)
         if isinstance(body, Upload) and is_large(body):
+            if offsets.utf16:
+                raise InvalidInput(
+                    "uploads imported by a job (over LABELING_MAX_SYNC_IMPORT_BYTES) take "
+                    "code point offsets only",
+                    field="offset_unit",
+                )
             job = start_import(
                 project=project,
                 data=body.data,
@@ -281,6 +290,10 @@ class DocumentListView(generics.ListAPIView):
             job.refresh_from_db()  # in eager mode the job has already run
             return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         records = read_upload(body) if isinstance(body, Upload) else parse_documents(body)
+        try:
+            records = controls_in_codepoints(records, offsets)
+        except ReadError as exc:
+            raise invalid(exc, body) from exc
         limit = settings.LABELING["MAX_REQUEST_TASKS"]
         if exceeds_task_limit(project=project, records=records, limit=limit):
             job = start_import_of_records(project=project, records=records, user=request.user)

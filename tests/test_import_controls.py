@@ -143,6 +143,10 @@ def test_json_body_and_csv_upload_take_controls_too(setup):
             "line 2: controls[0].target: must be one of 'Russian government', 'Ukrainian",
         ),
         (
+            {"kind": "verifiability", "offset": 9999, "value": {"label": "verifiable"}},
+            "line 2: controls[0].offset: is past the end of the text (77 code points)",
+        ),
+        (
             {"kind": "sentiment", "sentence": 0, "value": {"label": "x"}},
             "line 2: controls[0].kind: this project has no 'sentiment' tasks",
         ),
@@ -183,7 +187,6 @@ def test_a_bad_control_is_400_naming_line_and_field_and_imports_nothing(setup, c
         ([{"kind": "verifiability", "value": {"label": "x"}}], "controls[0]: give exactly one"),
         ([{"kind": "verifiability", "sentence": 0}], "controls[0].value: is required"),
         ([{"kind": "verifiability", "sentence": -1, "value": 1}], "controls[0].sentence: must be"),
-        ([{"kind": "verifiability", "offset": 9999, "value": 1}], "controls[0].offset: is past"),
         ([{"kind": "", "sentence": 0, "value": 1}], "controls[0].kind: must be a task kind"),
         ([{"kind": "x", "sentence": 0, "value": 1, "why": 1}], "controls[0].why: unknown field"),
     ],
@@ -226,3 +229,48 @@ def test_admin_upload_imports_controls_through_the_job(
     assert job.errors[0]["line"] == 2
     assert job.errors[0]["field"] == "controls[0].value.label"
     assert not Document.objects.filter(external_id__in=["x", "y"]).exists()
+
+
+def test_control_offsets_in_utf16_are_converted(setup):
+    project, client, _ = setup
+    say16 = TEXT.encode("utf-16-le").index("said".encode("utf-16-le")) // 2
+    assert say16 == SAY + 2  # the flag is two characters outside the BMP: 4 code units
+    span = {"start": 0, "end": 4}
+    value = {
+        "attributions": [
+            {
+                "source": span,
+                "cue": {"start": say16, "end": say16 + 4},
+                "content": {"start": say16 + 5, "end": TEXT.index("\n") + 2},
+            }
+        ]
+    }
+    owners16 = TEXT.encode("utf-16-le").index("owners".encode("utf-16-le")) // 2
+    controls = [
+        {"kind": "attribution", "offset": say16, "value": value},
+        {"kind": "verifiability", "offset": owners16, "value": {"label": "verifiable"}},
+    ]
+    body = line(external_id="u", controls=controls).encode()
+    response = client.generic(
+        "POST", url(project) + "?offset_unit=utf16", body, content_type="application/x-ndjson"
+    )
+    assert response.status_code == 201, response.json()
+    attribution = ControlQuestion.objects.get(kind="attribution")
+    cue = attribution.value["attributions"][0]["cue"]
+    content = attribution.value["attributions"][0]["content"]
+    assert TEXT[cue["start"] : cue["end"]] == "said"
+    assert TEXT[content["start"] : content["end"]] == "the talks were productive."
+    assert ControlQuestion.objects.get(kind="verifiability").task.sentence.position == 1
+
+    inside_flag = TEXT.encode("utf-16-le").index("🇺🇦".encode("utf-16-le")) // 2 + 1
+    bad = [{"kind": "verifiability", "offset": inside_flag, "value": {"label": "verifiable"}}]
+    response = client.generic(
+        "POST",
+        url(project) + "?offset_unit=utf16",
+        line(external_id="v", controls=bad).encode(),
+        content_type="application/x-ndjson",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["body"][0].startswith(
+        "line 1: controls[0].offset: UTF-16 offset"
+    )

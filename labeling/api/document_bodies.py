@@ -15,7 +15,7 @@ stored and imported by an import job (202), whose ``errors`` name the lines if i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +25,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 
+from labeling.api.offset_units import Offsets
 from labeling.exceptions import InvalidInput
 from labeling.importing.job import FORMATS, detect_format
-from labeling.importing.readers import ReadError, read_records
+from labeling.importing.readers import DocumentRecord, ReadError, RecordError, read_records
 from labeling.importing.uploads import too_large_message, upload_too_large
+from labeling.offsets import OffsetError, Utf16Index, from_utf16
 
 NDJSON = "application/x-ndjson"
 
@@ -127,6 +129,37 @@ def read_upload(upload: Upload) -> list:
         return read_records(upload.read(), format=upload.format, filename=upload.filename)
     except ReadError as exc:
         raise invalid(exc, upload) from exc
+
+
+def controls_in_codepoints(records: list[DocumentRecord], offsets: Offsets) -> list[DocumentRecord]:
+    """Records whose control questions' offsets (``offset``, spans in ``value``) were sent
+    in UTF-16 code units (``offset_unit=utf16``), converted to code points; ``ReadError``
+    names an offset inside a surrogate pair or a grapheme cluster, or past the end."""
+    if not offsets.utf16 or not any(r.controls for r in records):
+        return records
+    out: list[DocumentRecord] = []
+    errors: list[RecordError] = []
+    for record in records:
+        if not record.controls:
+            out.append(record)
+            continue
+        index = Utf16Index(record.text)
+        controls = []
+        for control in record.controls:
+            name = f"controls[{control.index}]"
+            try:
+                offset = control.offset
+                if offset is not None:
+                    offset = index.to_codepoint(offset, field=f"{name}.offset")
+                value = from_utf16(control.value, index, field=f"{name}.value")
+            except OffsetError as exc:
+                errors.append(RecordError(record.line, exc.field, exc.message))
+                continue
+            controls.append(replace(control, offset=offset, value=value))
+        out.append(replace(record, controls=tuple(controls)))
+    if errors:
+        raise ReadError(errors[:100], max(0, len(errors) - 100))
+    return out
 
 
 def invalid(exc: ReadError, body: Any) -> ValidationError:

@@ -179,6 +179,9 @@ def _apply_controls(
                         f"the document has {len(doc_sentences)} sentences "
                         f"(positions 0 to {len(doc_sentences) - 1})",
                     )
+                elif (control.offset or 0) >= len(record.text):
+                    size = f"{len(record.text):,} code points"
+                    err(f"{name}.offset", f"is past the end of the text ({size})")
                 else:
                     err(f"{name}.offset", "falls between sentences (on whitespace)")
                 continue

@@ -354,7 +354,7 @@ def _validate(
     elif metadata_problem := value_problem(metadata, "metadata"):
         err(*metadata_problem)
 
-    controls = _parse_controls(obj.get("controls"), len(text), err)
+    controls = _parse_controls(obj.get("controls"), err)
 
     if errors:
         return None, errors
@@ -374,9 +374,7 @@ def _validate(
 _CONTROL_KEYS = ("kind", "target", "sentence", "offset", "value")
 
 
-def _parse_controls(
-    value: Any, text_length: int, err: Callable[[str, str], None]
-) -> tuple[ControlRecord, ...]:
+def _parse_controls(value: Any, err: Callable[[str, str], None]) -> tuple[ControlRecord, ...]:
     """``controls``: a list of ``{"kind", "target"?, "sentence" | "offset", "value"}``."""
     if value is None:
         return ()
@@ -430,9 +428,6 @@ def _parse_controls(
             number = item[key]
             if isinstance(number, bool) or not isinstance(number, int) or number < 0:
                 err(f"{name}.{key}", f"must be a non-negative integer, got {_short(repr(number))}")
-                ok = False
-            elif key == "offset" and number >= text_length:
-                err(f"{name}.offset", f"is past the end of the text ({text_length:,} code points)")
                 ok = False
         if ok:
             out.append(
