@@ -248,3 +248,29 @@ def test_non_utf8_csv_and_missing_base_url_are_refused(world, tmp_path):
         run(people)
     with pytest.raises(CommandError, match="--base-url"):
         run(people, "--reset-links")
+
+
+@pytest.mark.parametrize(
+    ("role", "code"),
+    [
+        ("anonymous", 401),
+        ("annotator", 403),
+        ("other_annotator", 403),
+        ("lead", 403),
+        ("other_lead", 403),
+        ("staff", 201),
+    ],
+)
+def test_users_endpoint_every_role(make_user, role, code):
+    from tests.api_helpers import client_for, make_world
+
+    w = make_world(make_user)
+    user = None if role == "anonymous" else getattr(w, role)
+    client = client_for(user)
+    body = {"username": f"new-{role}", "projects": [{"project": w.project.pk, "role": "annotator"}]}
+    response = client.post("/api/users/", body, format="json")
+    assert response.status_code == code, response.json()
+    listed = client.get("/api/users/")
+    assert listed.status_code == (200 if code == 201 else code)
+    created = User.objects.filter(username=f"new-{role}").exists()
+    assert created == (code == 201)
