@@ -129,6 +129,16 @@ else:
     # A persistent connection is checked before a request reuses it, so a database
     # restart costs no request (https://docs.djangoproject.com/en/5.2/ref/databases/).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side prepared statements: psycopg prepares a statement on a connection after
+    # it ran PG_PREPARE_THRESHOLD times, so PostgreSQL stops planning the queue's hot
+    # statements on every request (planning was most of their server CPU; see
+    # bench/hot_path_cost.py). Needs server-side parameter binding. Set it empty to turn
+    # both off, e.g. behind a transaction-mode pooler (PgBouncer before 1.21).
+    _prepare = env.str("PG_PREPARE_THRESHOLD", default="5")
+    if _prepare:
+        DATABASES["default"]["OPTIONS"].update(
+            {"server_side_binding": True, "prepare_threshold": int(_prepare)}
+        )
 # Tests on SQLite use a file (not memory) so threads and worker processes share it.
 _test_name = env.str("TEST_DATABASE_NAME", default="")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

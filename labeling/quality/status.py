@@ -18,7 +18,9 @@ def pause_annotator(*, project_id: int, user_id: int, reason: str) -> AnnotatorS
     AnnotatorState.objects.filter(pk=state.pk).update(
         status=AnnotatorStatus.PAUSED, paused_reason=reason, paused_at=now, updated_at=now
     )
-    # Their unexpired leases go back to the pool: a paused annotator holds no task.
+    # Their unexpired leases go back to the pool: a paused annotator holds no task. The
+    # status is updated first: a lease racing this pause either waits for it at the
+    # queue's pause gate and sees it, or commits before the read below and is released.
     held = list(
         Assignment.objects.filter(
             annotator_id=user_id, task__project_id=project_id, status=AssignmentStatus.ACTIVE

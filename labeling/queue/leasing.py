@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from labeling.exceptions import Conflict, InvalidInput
 from labeling.kinds import is_kind_name
-from labeling.models import Assignment, AssignmentStatus, LabelSchema, Project
+from labeling.models import AnnotatorState, Assignment, AssignmentStatus, LabelSchema, Project
 from labeling.quality import policies
 from labeling.queue import policy, releasing
 from labeling.queue.policy import Cursor
@@ -80,7 +80,7 @@ def _targets(schema: LabelSchema, target: str | None) -> list[str]:
 _CURSOR_SQL = f"""
 SELECT a.id, a.status, a.leased_at, a.expires_at, a.task_id, t.document_id, t.position, t.target,
        CASE WHEN a.status = '{AssignmentStatus.ACTIVE.value}' AND a.expires_at > %(now)s
-            THEN 1 ELSE 0 END
+            THEN 1 ELSE 0 END AS held
 FROM {A} a JOIN {T} t ON t.id = a.task_id
 WHERE a.annotator_id = %(user)s AND t.project_id = %(project)s AND t.kind = %(kind)s {{target}}
   AND ((a.status = '{AssignmentStatus.ACTIVE.value}' AND a.expires_at > %(now)s)
@@ -199,6 +199,130 @@ def _lease_in_window(
     return _place(assignment, document_id, position, target)
 
 
+def one_statement() -> bool:
+    """True when the backend runs a whole lease as ONE statement: data-modifying CTEs
+    (PostgreSQL). SQLite has no INSERT or UPDATE inside WITH, so it runs the same pieces
+    (cursor, candidate, slot, lease) one after the other in an IMMEDIATE transaction,
+    which takes the write lock first: the same outcome, serialised."""
+    return connection.vendor == "postgresql"
+
+
+@lru_cache(maxsize=64)
+def _statement_sql(n_targets: int, one_target: bool, lock: str) -> str:
+    """The whole lease in one statement (PostgreSQL): read the cursor, answer the held
+    lease if any, else pick the first candidate in reading order (``policy``), lease it
+    and take its slot.
+
+    The candidate row is locked (``SKIP LOCKED``) and its ``is_open`` re-checked on the
+    latest version, so its slot is free when the UPDATE runs; the CHECK
+    ``n_assigned <= overlap`` still guards it (a violation fails the whole statement).
+    The lease comes first: when a concurrent request of the same annotator leased the
+    task, the upsert returns no row and no slot is taken (``lost``). Answers one row:
+    ``paused``, ``held``, ``leased`` or ``lost``; none when no task is left. SQL text only.
+    """
+    cursor = _CURSOR_ONE_TARGET if one_target else _CURSOR_ANY_TARGET
+    arms = [policy.candidate_sql(w, n_targets, lock=lock) for w in policy.windows_in_statement()]
+    first = ", ".join(f"({arm})" for arm in arms)
+    insert = _LEASE_SQL.replace("VALUES (%(task)s,", "SELECT cand.id,").replace(
+        "%(expires)s, NULL)", "%(expires)s, NULL FROM cand WHERE cand.id IS NOT NULL"
+    )
+    # Only SQL written in this package is interpolated; values are parameters.
+    return f"""
+WITH gate AS ({policy.PAUSE_GATE}),
+cur AS MATERIALIZED ({cursor}),
+cand AS MATERIALIZED (
+    SELECT COALESCE({first}) AS id
+    WHERE NOT EXISTS (SELECT 1 FROM gate WHERE gate.status = '{policy.PAUSED}')
+      AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.held = 1)
+),
+lease AS ({insert.replace("RETURNING id", "RETURNING id, task_id")}),
+slot AS (
+    UPDATE {T} SET n_assigned = n_assigned + 1, is_open = (n_assigned + 1 < overlap)
+    WHERE id = (SELECT lease.task_id FROM lease)
+    RETURNING id, document_id, position, target
+)
+SELECT 'paused', NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM gate WHERE gate.status = '{policy.PAUSED}'
+UNION ALL
+SELECT 'held', cur.id, cur.task_id, cur.document_id, cur.position, cur.target,
+       cur.leased_at, cur.expires_at
+FROM cur WHERE cur.held = 1
+UNION ALL
+SELECT 'leased', lease.id, slot.id, slot.document_id, slot.position, slot.target, NULL, NULL
+FROM lease JOIN slot ON slot.id = lease.task_id
+UNION ALL
+SELECT 'lost', NULL, cand.id, NULL, NULL, NULL, NULL, NULL
+FROM cand WHERE cand.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lease)
+"""  # noqa: S608
+
+
+def raise_paused(user: Any, project: Project) -> None:
+    """The pause gate closed: 403 ``annotator_paused`` with the lead's reason."""
+    reason = (
+        AnnotatorState.objects.filter(project_id=project.pk, user_id=user.pk)
+        .values_list("paused_reason", flat=True)
+        .first()
+    )
+    policies.check_may_work(policies.QueueContext(paused=True, paused_reason=reason or ""))
+
+
+def pass_pause_gate(user: Any, project: Project, cur: Any) -> None:
+    """The pause gate as a statement of the caller's transaction (``policy.PAUSE_GATE``):
+    call it first, inside ``transaction.atomic``; 403 when the annotator is paused."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    row = fetchone(policy.PAUSE_GATE, {"project": project.pk, "user": user.pk, "now": now}, cur)
+    if row is not None and row[0] == policy.PAUSED:
+        raise_paused(user, project)
+
+
+def _lease_in_one_statement(
+    user: Any, project: Project, schema: LabelSchema, target: str | None
+) -> Assignment | None:
+    """The regular queue's lease as one statement (``_statement_sql``): no transaction
+    around it, one round trip. Retried when the same annotator's concurrent request won."""
+    targets = _targets(schema, target)
+    sql = _statement_sql(len(targets), bool(target), _lock_clause())
+    adapt = connection.ops.adapt_datetimefield_value
+    for _attempt in range(3):
+        now = timezone.now()
+        expires = now + timedelta(minutes=project.lease_minutes)
+        params = {
+            "user": user.pk,
+            "project": project.pk,
+            "kind": schema.kind,
+            "target": target,
+            "now": adapt(now),
+            "expires": adapt(expires),
+            **{f"target{i}": t for i, t in enumerate(targets)},
+        }
+        try:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+        except IntegrityError:  # the slot CHECK: the statement changed nothing
+            continue
+        if not rows:
+            return None
+        if rows[0][0] == "paused":  # the first arm: nothing else was done
+            raise_paused(user, project)
+        what, pk, task_id, document_id, position, task_target, leased_at, expires_at = rows[0]
+        if what == "lost":
+            continue  # the same annotator's concurrent request leased it: find theirs
+        if what == "held":
+            leased_at, expires_at = aware(leased_at), aware(expires_at)
+        else:
+            leased_at, expires_at = now, expires
+        assignment = Assignment.from_db(
+            connection.alias,
+            ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
+            [pk, task_id, user.pk, AssignmentStatus.ACTIVE, leased_at, expires_at],
+        )
+        if what == "leased":
+            assignment.finished_at = None
+        return _place(assignment, document_id, position, task_target)
+    raise Conflict("the queue is busy; please ask again", code="busy")
+
+
 def _lease(
     user: Any,
     project: Project,
@@ -206,34 +330,54 @@ def _lease(
     target: str | None,
     ctx: policies.QueueContext,
 ) -> Assignment | None:
-    held, cursor = held_or_cursor(user, project, schema.kind, target)
-    if held is not None:
-        return held
-    if ctx.plain:
-        return _lease_regular(user, project, schema, target, cursor)
-    return policies.lease_with_policies(
-        user=user,
-        project=project,
-        kind=schema.kind,
-        target=target,
-        ctx=ctx,
-        regular=lambda: _lease_regular(user, project, schema, target, cursor),
-    )
+    if ctx.plain and one_statement():
+        return _lease_in_one_statement(user, project, schema, target)
+    for _attempt in range(3):
+        # A held lease is answered as is: the pause released every lease it found, and
+        # the gate below keeps new ones from a paused annotator.
+        held, cursor = held_or_cursor(user, project, schema.kind, target)
+        if held is not None:
+            return held
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    pass_pause_gate(user, project, cur)
+                if ctx.plain:
+                    return _lease_in_windows(user, project, schema, target, cursor)
+                return policies.lease_with_policies(
+                    user=user,
+                    project=project,
+                    kind=schema.kind,
+                    target=target,
+                    ctx=ctx,
+                    regular=lambda c=cursor: _lease_regular(user, project, schema, target, c),
+                )
+        except (_LostRace, IntegrityError):
+            continue  # the same annotator asked twice at once and the other call won
+    raise Conflict("the queue is busy; please ask again", code="busy")
+
+
+def _lease_in_windows(
+    user: Any, project: Project, schema: LabelSchema, target: str | None, cursor: Cursor | None
+) -> Assignment | None:
+    """Lease the first eligible task of the first window that has one (in a transaction)."""
+    targets = _targets(schema, target)
+    for window in policy.windows(cursor):
+        leased = _lease_in_window(user, project, schema.kind, targets, window)
+        if leased is not None:
+            return leased
+    return None
 
 
 def _lease_regular(
     user: Any, project: Project, schema: LabelSchema, target: str | None, cursor: Cursor | None
 ) -> Assignment | None:
-    """Lease the first eligible task in reading order from the cursor (``policy``)."""
-    targets = _targets(schema, target)
+    """Lease the first eligible task in reading order from the cursor (``policy``); the
+    quality policies' last resort, in a savepoint of their transaction."""
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                for window in policy.windows(cursor):
-                    leased = _lease_in_window(user, project, schema.kind, targets, window)
-                    if leased is not None:
-                        return leased
-                return None
+                return _lease_in_windows(user, project, schema, target, cursor)
         except (_LostRace, IntegrityError):
             # The same annotator asked twice at once and the other call won this task.
             held, cursor = held_or_cursor(user, project, schema.kind, target)

@@ -22,11 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from labeling.models import Assignment, AssignmentStatus, ControlQuestion, Task
+from labeling.models import (
+    AnnotatorState,
+    AnnotatorStatus,
+    Assignment,
+    AssignmentStatus,
+    ControlQuestion,
+    Qualification,
+    Task,
+)
 
 T = Task._meta.db_table
 A = Assignment._meta.db_table
 C = ControlQuestion._meta.db_table
+S = AnnotatorState._meta.db_table
 
 #: Reading order of candidates (an index range of ``task_queue_idx``).
 ORDER = "t.document_id, t.position"
@@ -38,6 +47,26 @@ class Cursor:
 
     document_id: int
     position: int
+
+
+# The pause gate, the first step of every lease (parameters ``%(project)s``, ``%(user)s``,
+# ``%(now)s``): it locks the annotator's state row in the project (made on their first
+# lease) and answers 'paused' when a lead paused them, reading the row's latest committed
+# version even inside a statement that started earlier (ON CONFLICT DO UPDATE does). A
+# pause updates that row before it releases the annotator's leases, so either the pause
+# commits first and the lease sees it, or the lease holds the row and the pause waits for
+# it to commit, then releases the new lease: a paused annotator never keeps a task. A row
+# not paused is locked, not written. Only table names and enum values are interpolated.
+PAUSE_GATE = f"""
+INSERT INTO {S} (project_id, user_id, status, paused_reason, paused_at, qualification,
+                 quota_total, quota_per_day, updated_at)
+VALUES (%(project)s, %(user)s, '{AnnotatorStatus.ACTIVE.value}', '', NULL,
+        '{Qualification.PENDING.value}', NULL, NULL, %(now)s)
+ON CONFLICT (project_id, user_id) DO UPDATE SET status = {S}.status
+WHERE {S}.status = '{AnnotatorStatus.PAUSED.value}'
+RETURNING status
+"""  # noqa: S608
+PAUSED = AnnotatorStatus.PAUSED.value
 
 
 def eligibility() -> list[str]:
@@ -77,6 +106,21 @@ def windows(cursor: Cursor | None) -> list[tuple[str, dict[str, Any]]]:
         {"document": cursor.document_id, "position": cursor.position},
     )
     return [here, start]
+
+
+#: Where reading order resumes when the cursor is read in the same statement: the
+#: ``cur`` CTE of ``leasing`` (one row or none; with none the window is empty).
+CURSOR_WINDOW = (
+    "(t.document_id, t.position) >= "
+    "((SELECT cur.document_id FROM cur), (SELECT cur.position FROM cur))"
+)
+
+
+def windows_in_statement() -> list[str]:
+    """``windows`` for a statement that reads the cursor itself (CTE ``cur``): the rest of
+    the cursor's document and later documents, then from the start. Scalar subqueries,
+    not a join, so each window stays an index range in reading order."""
+    return [CURSOR_WINDOW, "TRUE"]
 
 
 def candidate_sql(window: str, n_targets: int, *, lock: str) -> str:

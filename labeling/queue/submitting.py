@@ -30,7 +30,7 @@ from labeling.models import (
     Task,
 )
 from labeling.quality.answers import record_control_answer
-from labeling.queue.leasing import take_slot
+from labeling.queue.leasing import one_statement, take_slot
 from labeling.queue.sql import aware, fetchone
 
 #: Lead times above this (one day) are not plausible and are refused.
@@ -145,6 +145,10 @@ def _submit(
     suggested = _from_suggestion(task, from_suggestion)
     clean = validate_annotation_value(task, value, labels=labels)
     now = timezone.now()
+    if one_statement():
+        first = _first_submission(user, task, clean, lead_time, suggested, now)
+        if first is not None:
+            return first
     with transaction.atomic():
         # Holding an active lease means there is no annotation yet; whoever moves the
         # assignment out of ``active`` owns its slot, so we keep it here.
@@ -193,6 +197,36 @@ def _submit(
     return SubmitResult(annotation, created=True)
 
 
+def _first_submission(
+    user: Any, task: Task, clean: dict, lead_time: int | None, suggested: bool, now: Any
+) -> SubmitResult | None:
+    """A first submission on an active lease as ONE statement (``_SUBMIT_SQL``); None when
+    the annotator holds no active lease (an edit, an expired lease: the ORM branches)."""
+    row = fetchone(
+        _SUBMIT_SQL,
+        {
+            "task": task.pk,
+            "user": user.pk,
+            "value": _VALUE.get_db_prep_save(clean, connection),
+            "lead_time": lead_time,
+            "suggested": suggested,
+            "now": adapt_now(now),
+        },
+    )
+    if row is None:
+        return None
+    pk, stored_lead_time, completed = row
+    _published(task, user, created=True, completed=bool(completed))
+    annotation = Annotation.from_db(
+        connection.alias,
+        ["id", "task_id", "annotator_id", "value", "lead_time_ms", "from_suggestion", "revision"],
+        [pk, task.pk, user.pk, None, stored_lead_time, suggested, 1],
+    )
+    annotation.value = clean
+    annotation.created_at = annotation.updated_at = now
+    return SubmitResult(annotation, created=True)
+
+
 def _published(task: Task, user: Any, *, created: bool, completed: bool = False) -> None:
     """Announce the saved annotation, and a task just completed, once it commits."""
     events.publish(
@@ -226,6 +260,30 @@ INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, from_suggestion, r
                   created_at, updated_at)
 VALUES (%(task)s, %(user)s, %(value)s, %(lead_time)s, %(suggested)s, 1, %(now)s, %(now)s)
 RETURNING id
+"""  # noqa: S608
+
+# The three statements above as one (PostgreSQL, data-modifying CTEs): claim the lease,
+# count the submission, insert the annotation; no row when no active lease was claimed.
+# Without ``lead_time`` the time since the lease began, in whole ms, within bounds.
+_SUBMIT_SQL = f"""
+WITH claim AS ({_CLAIM_SQL}),
+counted AS (
+    UPDATE {_T} SET n_submitted = n_submitted + 1
+    WHERE id = %(task)s AND EXISTS (SELECT 1 FROM claim)
+    RETURNING n_submitted >= overlap AS completed
+),
+inserted AS (
+    INSERT INTO {_N} (task_id, annotator_id, value, lead_time_ms, from_suggestion, revision,
+                      created_at, updated_at)
+    SELECT %(task)s, %(user)s, %(value)s,
+           COALESCE(%(lead_time)s, LEAST(GREATEST(
+               FLOOR(EXTRACT(EPOCH FROM (%(now)s - claim.leased_at)) * 1000), 0
+           ), {MAX_LEAD_TIME_MS})::integer),
+           %(suggested)s, 1, %(now)s, %(now)s
+    FROM claim
+    RETURNING id, lead_time_ms
+)
+SELECT inserted.id, inserted.lead_time_ms, counted.completed FROM inserted, counted
 """  # noqa: S608
 
 
