@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from labeling import events
 from labeling.models import Annotation
 from labeling.serializers import AnnotationSerializer
 from tests.api_helpers import client_for
@@ -53,7 +54,18 @@ def _submit(client, task_id: int):
     )
 
 
-def test_next_task_and_submit_query_counts(world, django_assert_num_queries) -> None:
+@pytest.fixture
+def after_response(monkeypatch) -> list:
+    """Events delivered after the response, collected instead: their subscribers (agreement
+    runs, escalation, webhooks) are not the queue's and are counted by their own tests."""
+    delivered: list = []
+    monkeypatch.setattr(events, "_deliver_all", delivered.extend)
+    return delivered
+
+
+def test_next_task_and_submit_query_counts(
+    world, django_assert_num_queries, after_response
+) -> None:
     project, users = world
     client = client_for(users[0])
     n_next, n_submit = EXPECTED[connection.vendor]
@@ -65,6 +77,8 @@ def test_next_task_and_submit_query_counts(world, django_assert_num_queries) -> 
         with django_assert_num_queries(n_submit):
             response = _submit(client, body["id"])
         assert response.status_code == 200, response.json()
+        assert after_response[-1].name == events.ANNOTATION_SUBMITTED
+        assert after_response[-1].data["task_id"] == body["id"]
 
 
 def test_asking_again_while_holding_costs_no_write(world, django_assert_num_queries) -> None:
