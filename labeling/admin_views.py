@@ -42,6 +42,7 @@ from labeling.models import (
     KIND_MAX_LENGTH,
     AgreementRun,
     Annotation,
+    AnnotatorSettings,
     Assignment,
     AssignmentStatus,
     GoldLabel,
@@ -154,6 +155,9 @@ def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> 
                 "kindConfig": kind_config,
                 "api": "/api/",
                 "username": request.user.get_username(),
+                "confirmWithEnter": AnnotatorSettings.objects.filter(
+                    user_id=request.user.pk or 0, confirm_with_enter=True
+                ).exists(),
             },
         },
         site,

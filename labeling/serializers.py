@@ -20,6 +20,7 @@ from labeling.models import (
     KIND_MAX_LENGTH,
     Annotation,
     AnnotationRevision,
+    AnnotatorSettings,
     Assignment,
     AssignmentStatus,
     Document,
@@ -333,6 +334,21 @@ class DocumentDetailSerializer(serializers.ModelSerializer):
         return document_sentences(document.text, document.sentences.all())
 
 
+class AnnotatorSettingsSerializer(serializers.ModelSerializer):
+    """Your workspace settings; PATCH with any of them (unknown fields are refused)."""
+
+    class Meta:
+        model = AnnotatorSettings
+        fields = ["confirm_with_enter", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+        return attrs
+
+
 # --- tasks ----------------------------------------------------------------------------
 
 
@@ -407,6 +423,23 @@ class SuggestionSerializer(serializers.Serializer):
     )
 
 
+class GroupMemberSerializer(serializers.Serializer):
+    """One task of a sentence group (``next-task?group=sentence``), leased to you."""
+
+    id = serializers.IntegerField()
+    target = serializers.CharField()
+    lease = LeaseSerializer()
+
+
+def group_member(lease: Assignment) -> dict[str, Any]:
+    """A leased task of a sentence group, as ``GroupMemberSerializer`` shows it."""
+    return {
+        "id": lease.task_id,
+        "target": lease.place[2],  # type: ignore[attr-defined]
+        "lease": {"status": lease.status, "expires_at": lease.expires_at},
+    }
+
+
 class TaskPayloadSerializer(serializers.Serializer):
     """Everything a frontend needs to show one task (documentation of ``task_payload``)."""
 
@@ -427,6 +460,12 @@ class TaskPayloadSerializer(serializers.Serializer):
         help_text="Attribution tasks: triples suggested by rules (reporting verbs, quotation "
         "marks, the speaker's noun phrase), most confident first, in document offsets like "
         "the value; empty for other kinds and when no rule fires.",
+    )
+    group = GroupMemberSerializer(
+        many=True,
+        required=False,
+        help_text="With group=sentence: every task of this sentence leased to you in this "
+        "queue (this one included), in target order. Submit each with its own PUT.",
     )
 
 

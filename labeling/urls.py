@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/settings/", views.AnnotatorSettingsView.as_view(), name="me-settings"),
     path("projects/", views.ProjectListView.as_view(), name="projects"),
     path("projects/<int:project_id>/", views.ProjectDetailView.as_view(), name="project"),
     path("projects/<int:project_id>/members/", views.MemberListView.as_view(), name="members"),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/", views.TaskDetailView.as_view(), name="task"),
     path("tasks/<int:task_id>/annotation/", views.AnnotationView.as_view(), name="annotation"),
     path("tasks/<int:task_id>/skip/", views.SkipView.as_view(), name="skip"),
+    path("tasks/<int:task_id>/undo/", views.UndoView.as_view(), name="undo"),
     path(
         "annotations/<int:annotation_id>/",
         views.AnnotationDetailView.as_view(),

@@ -69,7 +69,15 @@ from labeling.importing.documents import exceeds_task_limit, import_documents
 from labeling.importing.job import start_import, start_import_of_records
 from labeling.importing.readers import DocumentRecord, ReadError, parse_record
 from labeling.jobs.sweeps import recover_if_dead
-from labeling.models import Annotation, Document, ImportJob, Membership, Project, Task
+from labeling.models import (
+    Annotation,
+    AnnotatorSettings,
+    Document,
+    ImportJob,
+    Membership,
+    Project,
+    Task,
+)
 from labeling.projects import add_member, create_project, remove_member, update_project
 from labeling.quality.qualification import feedback as qualification_feedback
 
@@ -101,6 +109,29 @@ class MeView(APIView):
                 "memberships": memberships,
             }
         )
+
+
+class AnnotatorSettingsView(APIView):
+    """Your workspace settings (every signed-in user); PATCH changes some of them."""
+
+    @extend_schema(responses=s.AnnotatorSettingsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(s.AnnotatorSettingsSerializer(annotator_settings(request.user)).data)
+
+    @extend_schema(request=s.AnnotatorSettingsSerializer, responses=s.AnnotatorSettingsSerializer)
+    def patch(self, request: Request) -> Response:
+        row = annotator_settings(request.user)
+        data = s.AnnotatorSettingsSerializer(row, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        data.save()
+        return Response(data.data)
+
+
+def annotator_settings(user: Any) -> AnnotatorSettings:
+    """The user's stored settings, or unsaved defaults (no row until they change one)."""
+    return AnnotatorSettings.objects.filter(user_id=user.pk).first() or AnnotatorSettings(
+        user_id=user.pk
+    )
 
 
 # --- projects -------------------------------------------------------------------------
@@ -362,11 +393,50 @@ class TaskListView(generics.ListAPIView):
         )
 
 
+AFTER_PARAM = OpenApiParameter(
+    "after",
+    int,
+    required=False,
+    description="Prefetch: the id of the task you are working on (with group=sentence, any "
+    "task of its sentence). You get the task to show after it, leased ahead of time: your "
+    "other held lease in this queue if any, else the next task in reading order. You hold "
+    "at most one lease (or sentence group) beyond the current one.",
+)
+GROUP_PARAM = OpenApiParameter(
+    "group",
+    str,
+    enum=["sentence"],
+    required=False,
+    description="sentence: lease every task of the next sentence in this queue that you may "
+    "take (e.g. all stance targets) together; they are listed in `group`.",
+)
+
+
+def _after(request: Request, project: Project, kind: str, group: bool) -> queue.Ahead | None:
+    raw = request.query_params.get("after")
+    if raw in (None, ""):
+        return None
+    try:
+        task_id = int(raw)
+    except ValueError:
+        raise InvalidInput(f"must be a task id (an integer); got {raw!r}", field="after") from None
+    if task_id <= 0:
+        raise InvalidInput("must be a positive task id", field="after")
+    if not group:
+        return queue.Ahead(task_id)
+    place = (
+        Task.objects.filter(pk=task_id, project_id=project.pk, kind=kind)
+        .values_list("document_id", "position")
+        .first()
+    )
+    return queue.Ahead(task_id, place) if place is not None else None
+
+
 class NextTaskView(APIView):
     """Lease the next task of ``kind`` in reading order; 204 when nothing is left for you."""
 
     @extend_schema(
-        parameters=[KIND_PARAM, TARGET_PARAM, OFFSET_UNIT_PARAM],
+        parameters=[KIND_PARAM, TARGET_PARAM, AFTER_PARAM, GROUP_PARAM, OFFSET_UNIT_PARAM],
         responses={
             200: s.TaskPayloadSerializer,
             204: OpenApiResponse(description="Nothing left for you in this queue."),
@@ -377,12 +447,26 @@ class NextTaskView(APIView):
         offsets = Offsets.of(request)
         kind = request.query_params.get("kind")
         target = request.query_params.get("target") or None
+        group = request.query_params.get("group")
+        if group not in (None, "", "sentence"):
+            raise InvalidInput(f"must be 'sentence'; got {group!r}", field="group")
         project, schema = access_queue(request.user, project_id, kind)
+        after = _after(request, project, str(kind), bool(group))
         held = queue.next_task(
-            user=request.user, project=project, kind=kind, target=target, schema=schema
+            user=request.user,
+            project=project,
+            kind=kind,
+            target=target,
+            schema=schema,
+            after=after,
         )
         if held is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        members = (
+            queue.lease_sentence_group(user=request.user, project=project, lease=held)
+            if group
+            else None
+        )
         # A leased task has no annotation of this annotator yet (submitting ends the lease).
         body = s.task_payload(
             task_id=held.task_id,
@@ -393,6 +477,8 @@ class NextTaskView(APIView):
             own_annotation=False,
             kind=kind,
         )
+        if members is not None:
+            body["group"] = [s.group_member(m) for m in members]
         return Response(offsets.out(body, body["document"]["id"]))
 
 
@@ -461,6 +547,31 @@ class SkipView(APIView):
         task, _labels = access_task_to_annotate(request.user, task_id)
         held = queue.skip_task(user=request.user, task=task)
         return Response({"task": task.pk, "status": held.status})
+
+
+class UndoView(APIView):
+    """Undo your submit or skip of this task while its lease holds: the task is yours again.
+
+    After a submit your annotation is withdrawn (send it again, changed or not); after a
+    skip the task takes a slot again. 409 once the lease has run out, when the annotation
+    was edited since, when others filled the task after a skip, or for a control question.
+    """
+
+    @extend_schema(
+        request=None,
+        parameters=[OFFSET_UNIT_PARAM],
+        responses={
+            200: s.TaskPayloadSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Too late, edited since, filled, or a control."),
+        },
+    )
+    def post(self, request: Request, task_id: int) -> Response:
+        offsets = Offsets.of(request)
+        task, _labels = access_task_to_annotate(request.user, task_id)
+        queue.undo_task(user=request.user, task=task)
+        body = s.task_payload(task_id=task.pk, user=request.user, project=task.project)
+        return Response(offsets.out(body, task.document_id))
 
 
 # --- annotations ----------------------------------------------------------------------

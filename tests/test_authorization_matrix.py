@@ -175,6 +175,20 @@ CASES = [
         codes(401, 200, 404, 200, 404, 200),
     ),
     Case(
+        "undo",
+        "post",
+        lambda c: f"/api/tasks/{c.fresh_task}/undo/",
+        codes(401, 403, 404, 403, 404, 403),
+    ),
+    Case("me-settings", "get", lambda c: "/api/me/settings/", codes(401, 200, 200, 200, 200, 200)),
+    Case(
+        "me-settings-patch",
+        "patch",
+        lambda c: "/api/me/settings/",
+        codes(401, 200, 200, 200, 200, 200),
+        lambda c: {"confirm_with_enter": True},
+    ),
+    Case(
         "project-annotations",
         "get",
         lambda c: f"/api/projects/{P(c)}/annotations/",
@@ -289,7 +303,8 @@ def test_every_api_route_is_in_the_matrix() -> None:
     covered = {
         "me", "projects", "project", "members", "member", "documents", "document", "tasks",
         "next-task", "task", "annotation", "skip", "project-annotations", "my-annotations",
-        "annotation-detail", "progress", "api-token", "import-job", "api-logout",
+        "annotation-detail", "progress", "api-token", "import-job", "api-logout", "undo",
+        "me-settings",
     }  # fmt: skip
     from labeling import urls
 

@@ -7,6 +7,7 @@
 - ``documents``: Document, Sentence
 - ``tasks``: Task, Assignment (a labelling task and the annotators' leases on it)
 - ``annotations``: Annotation, AnnotationRevision
+- ``annotator_settings``: AnnotatorSettings (an annotator's workspace preferences)
 - ``gold``: GoldLabel
 - ``background_jobs``: the rows run by ``labeling.jobs``: AgreementRun, Export,
   ImportJob, GoldJob
@@ -15,6 +16,7 @@
 """
 
 from labeling.models.annotations import Annotation, AnnotationRevision
+from labeling.models.annotator_settings import AnnotatorSettings
 from labeling.models.background_jobs import (
     AgreementRun,
     BackgroundJob,
@@ -52,6 +54,7 @@ __all__ = [
     "AgreementRun",
     "Annotation",
     "AnnotationRevision",
+    "AnnotatorSettings",
     "AnnotatorState",
     "AnnotatorStatus",
     "Assignment",

@@ -22,6 +22,7 @@ before the regular queue whenever a project uses them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -119,6 +120,68 @@ def held_or_cursor(
         )
         return _place(lease, document_id, position, task_target), None
     return None, Cursor(document_id, position)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What the annotator works on while asking for the task after it (prefetch): one task,
+    or with ``sentence`` every task of that task's sentence (a stance group)."""
+
+    task_id: int
+    sentence: tuple[int, int] | None = None  # (document, position) of the group
+
+    def covers(self, lease: Assignment) -> bool:
+        if self.sentence is not None:
+            return tuple(lease.place[:2]) == self.sentence  # type: ignore[attr-defined]
+        return bool(lease.task_id == self.task_id)
+
+
+# The annotator's oldest unexpired lease in the queue, leaving out the one being worked
+# on (a task, or a sentence). An index range over their active assignments.
+_HELD_SQL = f"""
+SELECT a.id, a.status, a.leased_at, a.expires_at, a.task_id, t.document_id, t.position, t.target
+FROM {A} a JOIN {T} t ON t.id = a.task_id
+WHERE a.annotator_id = %(user)s AND a.status = '{AssignmentStatus.ACTIVE.value}'
+  AND a.expires_at > %(now)s AND t.project_id = %(project)s AND t.kind = %(kind)s {{where}}
+ORDER BY a.id
+LIMIT 1
+"""  # noqa: S608
+_HELD_FILTERS = {
+    (False, False): "",
+    (True, False): "AND t.target = %(target)s",
+    (False, True): "AND {away}",
+    (True, True): "AND t.target = %(target)s AND {away}",
+}
+_AWAY_FROM_TASK = "t.id <> %(task)s"
+_AWAY_FROM_SENTENCE = "NOT (t.document_id = %(document)s AND t.position = %(position)s)"
+
+
+def other_held(
+    user: Any, project: Project, kind: str, target: str | None, away: Ahead | None
+) -> Assignment | None:
+    """The oldest unexpired lease of the annotator in this queue that ``away`` does not cover."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: dict[str, Any] = {
+        "now": now, "user": user.pk, "project": project.pk, "kind": kind, "target": target
+    }  # fmt: skip
+    where = _HELD_FILTERS[(bool(target), away is not None)]
+    if away is not None:
+        if away.sentence is not None:
+            where = where.format(away=_AWAY_FROM_SENTENCE)
+            params["document"], params["position"] = away.sentence
+        else:
+            where = where.format(away=_AWAY_FROM_TASK)
+            params["task"] = away.task_id
+    row = fetchone(_HELD_SQL.format(where=where), params)
+    if row is None:
+        return None
+    pk, status, leased_at, expires_at, task_id, document_id, position, task_target = row
+    lease = Assignment.from_db(
+        connection.alias,
+        ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
+        [pk, task_id, user.pk, status, aware(leased_at), aware(expires_at)],
+    )
+    return _place(lease, document_id, position, task_target)
 
 
 def take_slot_sql(where: str) -> str:
@@ -329,15 +392,24 @@ def _lease(
     schema: LabelSchema,
     target: str | None,
     ctx: policies.QueueContext,
+    after: Ahead | None = None,
 ) -> Assignment | None:
-    if ctx.plain and one_statement():
+    if ctx.plain and one_statement() and after is None:
         return _lease_in_one_statement(user, project, schema, target)
     for _attempt in range(3):
         # A held lease is answered as is: the pause released every lease it found, and
         # the gate below keeps new ones from a paused annotator.
         held, cursor = held_or_cursor(user, project, schema.kind, target)
         if held is not None:
-            return held
+            if after is None or not after.covers(held):
+                return held  # asking again, or the lease taken ahead earlier
+            # The newest lease is the one being worked on (``after``): answer another
+            # held one, or lease the next task after it in reading order.
+            other = other_held(user, project, schema.kind, target, after)
+            if other is not None:
+                return other
+            document_id, position, _target = held.place  # type: ignore[attr-defined]
+            cursor = Cursor(document_id, position)
         try:
             with transaction.atomic():
                 with connection.cursor() as cur:
@@ -393,10 +465,15 @@ def next_task(
     kind: Any,
     target: Any = None,
     schema: LabelSchema | None = None,
+    after: Ahead | None = None,
 ) -> Assignment | None:
     """Lease the annotator's next task of ``kind`` (and ``target``), or None if none is left.
 
-    Asking again while holding an unexpired lease returns the same assignment. Expired
+    Asking again while holding an unexpired lease returns the same assignment (the
+    newest, when one was leased ahead). ``after``: the task (or sentence) the annotator
+    is working on, to lease the one after it ahead of time (prefetch): their other held
+    lease if any (the oldest), else the next task in reading order; so at most one lease
+    beyond the current task (or sentence) is held, and none is forgotten. Expired
     leases of this queue are released first (bounded, rate-limited per process) and
     always before None is answered. Never offers a task the annotator submitted, skipped
     or holds; may re-offer one whose lease they let expire. ``schema``: the enabled
@@ -407,9 +484,48 @@ def next_task(
     ctx = policies.context_for(user, project)
     policies.check_may_work(ctx)
     swept = releasing.sweep(project.pk, schema.kind)
-    leased = _lease(user, project, schema, target, ctx)
+    leased = _lease(user, project, schema, target, ctx, after)
     if leased is None and not swept and releasing.sweep(project.pk, schema.kind, force=True):
-        leased = _lease(user, project, schema, target, ctx)
+        leased = _lease(user, project, schema, target, ctx, after)
     if leased is not None:
         leased.schema = schema  # saves the payload a query
     return leased
+
+
+def lease_sentence_group(*, user: Any, project: Project, lease: Assignment) -> list[Assignment]:
+    """Every task of ``lease``'s sentence in its queue that the annotator may take, leased
+    with it (a stance group: all targets of one sentence on one screen), target order.
+
+    Takes the slots of the sentence's other eligible tasks (``policy``, the same slot
+    accounting) and returns the annotator's unexpired leases on that sentence.
+    """
+    schema = lease.schema
+    document_id, position, _target = lease.place  # type: ignore[attr-defined]
+    targets = _targets(schema, None)
+    window = (
+        "t.document_id = %(document)s AND t.position = %(position)s",
+        {"document": document_id, "position": position},
+    )
+    with transaction.atomic():
+        for _ in targets:
+            if _lease_in_window(user, project, schema.kind, targets, window) is None:
+                break
+    rows = Assignment.objects.filter(
+        annotator_id=user.pk,
+        status=AssignmentStatus.ACTIVE,
+        expires_at__gt=timezone.now(),
+        task__project_id=schema.project_id,
+        task__kind=schema.kind,
+        task__document_id=document_id,
+        task__position=position,
+    ).values_list("id", "status", "leased_at", "expires_at", "task_id", "task__target")
+    group = []
+    for pk, status, leased_at, expires_at, task_id, target in sorted(rows, key=lambda r: r[5]):
+        held = Assignment.from_db(
+            connection.alias,
+            ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
+            [pk, task_id, user.pk, status, leased_at, expires_at],
+        )
+        held.schema = schema
+        group.append(_place(held, document_id, position, target))
+    return group

@@ -1,46 +1,16 @@
 // Sentences in context with attribution roles drawn on them; word tokens for snapping.
 // Offsets are document-level and half-open, in UTF-16 code units as JavaScript strings
 // count them: pages ask the API with offset_unit=utf16 (the API's default unit is the
-// Unicode code point). Tokens are whole grapheme clusters, so a selection never splits
-// 🇺🇦, 👩‍💻 or e + U+0301 (the API refuses such offsets).
+// Unicode code point). Tokens are the server tokenizer's (each sentence's ``tokens`` in the
+// task payload and the document context), so the page snaps to the same words the
+// exports' BIO tags use and never splits 🇺🇦, 👩‍💻 or e + U+0301.
 
 export const ROLES = ["source", "cue", "content"];
-const WORDY = /^[\p{L}\p{N}_]/u; // a grapheme that starts with a word character
-const JOINER = /^['’\-.,]$/u; // joins two word runs into one token: don't, 1,844, U.S.
-const SPACE = /^\s+$/u;
-const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-/** Word tokens [start, end) of each sentence, in document offsets (UTF-16 code units). */
+/** Word tokens [start, end) of the sentences, in document offsets, in order. */
 export function tokenize(sentences) {
   const tokens = [];
-  for (const s of sentences) {
-    let word = null; // the word being built
-    let joiner = null; // a joiner right after it, kept if a word character follows
-    const close = () => {
-      if (word) tokens.push(word);
-      if (joiner) tokens.push(joiner);
-      word = joiner = null;
-    };
-    for (const { segment, index } of GRAPHEMES.segment(s.text)) {
-      const a = s.start + index;
-      const b = a + segment.length;
-      if (WORDY.test(segment)) {
-        if (word && (joiner || word)[1] === a) {
-          word = [word[0], b];
-          joiner = null;
-        } else {
-          close();
-          word = [a, b];
-        }
-      } else if (word && !joiner && word[1] === a && JOINER.test(segment)) {
-        joiner = [a, b];
-      } else {
-        close();
-        if (!SPACE.test(segment)) tokens.push([a, b]);
-      }
-    }
-    close();
-  }
+  for (const s of sentences) for (const t of s.tokens || []) tokens.push([t.start, t.end]);
   return tokens;
 }
 
@@ -69,15 +39,21 @@ export function spanText(sentences, span) {
  * cover it. `marks` is a list of {start, end, cls}; classes on a segment combine, so
  * overlapping roles stay visible (background, underline and outline are separate).
  */
+const BREAKS = { paragraph: "\n\n", line: "\n", space: " ", none: "" };
+
 export function renderText(container, sentences, marks, currentId) {
   container.textContent = "";
   sentences.forEach((s, i) => {
     if (i > 0) {
-      const gap = s.start - sentences[i - 1].end;
-      container.append(document.createTextNode(gap > 0 && s.newline ? "\n" : " "));
+      // The API says what separated the sentences: paragraphs and line breaks are kept.
+      const gap = BREAKS[s.break_before] ?? (s.start > sentences[i - 1].end ? " " : "");
+      const skipped = s.position !== undefined && sentences[i - 1].position !== undefined
+        && s.position - sentences[i - 1].position > 1;
+      container.append(document.createTextNode(skipped ? " … " : gap));
     }
     const sent = document.createElement("span");
     sent.className = "lb-sent" + (s.id === currentId ? " current" : "");
+    if (s.id === currentId) sent.setAttribute("aria-current", "true");
     sent.dataset.start = s.start;
     sent.dataset.id = s.id;
     const cuts = new Set([s.start, s.end]);
@@ -103,6 +79,15 @@ export function renderText(container, sentences, marks, currentId) {
       seg.className = "lb-seg " + [...classes].join(" ");
       seg.dataset.start = a;
       seg.textContent = text;
+      // Numbered badges where a triple's span starts: overlapping triples stay distinct.
+      const badges = marks.filter((m) => m.badge && m.start === a);
+      for (const m of badges) {
+        const b = document.createElement("sup");
+        b.className = `lb-badge r-${m.role}`;
+        b.textContent = m.badge;
+        b.setAttribute("aria-hidden", "true");
+        sent.append(b);
+      }
       sent.append(seg);
     }
     container.append(sent);
@@ -113,6 +98,8 @@ export function renderText(container, sentences, marks, currentId) {
 export function pointOffset(container, node, offset) {
   let el = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
   if (!el || !container.contains(el)) return null;
+  const badge = el.closest && el.closest(".lb-badge");
+  if (badge) return badge.nextElementSibling ? Number(badge.nextElementSibling.dataset.start) : null;
   if (node.nodeType !== Node.TEXT_NODE) {
     // A point between children: use the child at `offset` (or the end of the last one).
     const child = node.childNodes[offset] || null;
@@ -130,12 +117,17 @@ export function pointOffset(container, node, offset) {
   return Number(el.dataset.start) + offset;
 }
 
-/** Marks for a list of triples: one mark per role span, classes r-<role>. */
+/** Marks for a list of triples: one mark per role span, classes r-<role>, numbered. */
 export function tripleMarks(triples, focusIndex = -1) {
   const marks = [];
   triples.forEach((t, i) => {
     for (const role of ROLES) {
-      if (t[role]) marks.push({ start: t[role].start, end: t[role].end, cls: `r-${role}` + (i === focusIndex ? " r-focus" : "") });
+      if (t[role]) {
+        marks.push({
+          start: t[role].start, end: t[role].end, role, badge: String(i + 1),
+          cls: `r-${role} t-${i % 4}` + (i === focusIndex ? " r-focus" : ""),
+        });
+      }
     }
   });
   return marks;

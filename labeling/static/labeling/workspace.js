@@ -2,8 +2,14 @@
 //
 // What a kind's answer looks like is its widget's business: the kind registry names the
 // widget (``task.schema.widget``, a module in widgets/) and this page only loads it.
-// Common keys: Enter submits and loads the next task, S skips, Z goes back to the
-// previous task to change it, N asks for the next task; the widget handles the rest.
+// Common keys: Enter submits and shows the next task, S skips, U undoes the last submit
+// or skip (while its lease holds), Z goes back to the previous task to change it, N asks
+// for the next task; the widget handles the rest.
+//
+// Speed: the next task is leased ahead (``next-task?after=``) with its document, so the
+// next sentence is drawn without waiting for the server; answers are saved in the
+// background, in order. Keys are queued and handled one after the other, so keys typed
+// while a task is being drawn are never dropped.
 
 import { api, ApiError, el } from "./api.js";
 import { renderText } from "./spans.js";
@@ -20,58 +26,101 @@ const API = config.api;
 const DRAFT_KEY = (taskId) => `lb-draft-utf16:${config.username}:${taskId}`;
 // Every offset this page reads or writes is in UTF-16 code units, as JavaScript counts.
 const UNIT = "offset_unit=utf16";
+// Kinds with several targets (stance): all targets of a sentence on one screen.
+const GROUP = (config.kindConfig.targets || []).length > 1 ? "&group=sentence" : "";
 
 const state = {
   task: null,
   widget: null, // the task's widget (see widgets/labels.js for its interface)
   editing: false, // true when showing an earlier, already submitted task
-  sentences: [],
+  sentences: [], // the whole document (or the task's window if it could not be read)
   startedAt: 0,
-  history: [], // ids of tasks submitted in this session, oldest first
-  busy: false,
+  history: [], // {ids, action} of submits and skips in this session, oldest first
+  ahead: null, // {after, promise}: the next task, leased ahead
+  writes: Promise.resolve(), // answers being saved, in order
+  confirmWithEnter: Boolean(config.confirmWithEnter),
   message: null,
 };
+window.lbTimings = []; // {key, shown}: performance.now() of a key and of the next task drawn
 
 const $ = (sel) => root.querySelector(sel);
 
 // ------------------------------------------------------------------------------ loading
 
-async function loadNext() {
-  setBusy(true);
+const documents = new Map(); // document id -> promise of its context (all sentences)
+function loadDocument(id) {
+  if (!documents.has(id)) {
+    const promise = api("GET", `${API}documents/${id}/?${UNIT}`);
+    promise.catch(() => documents.delete(id));
+    documents.set(id, promise);
+  }
+  return documents.get(id);
+}
+
+const nextUrl = (after) => `${API}projects/${config.projectId}/next-task/?kind=${encodeURIComponent(config.kind)}&${UNIT}${GROUP}`
+  + (after ? `&after=${after}` : "");
+
+async function fetchTask(after) {
+  const task = await api("GET", nextUrl(after));
+  if (task) {
+    try { await loadDocument(task.document.id); } catch { /* the task's window is shown */ }
+  }
+  return task;
+}
+
+// Lease the task after the current one once the answers being saved are stored (else
+// the server would hand back a task still held for a pending answer).
+function prefetch() {
+  if (!state.task || state.editing) { state.ahead = null; return; }
+  const after = state.task.id;
+  const promise = state.writes.then(() => fetchTask(after)).catch(() => undefined);
+  state.ahead = { after, promise };
+}
+
+async function advance(fromId) {
+  let task;
+  const ahead = state.ahead;
+  state.ahead = null;
+  if (ahead && ahead.after === fromId) task = await ahead.promise;
   try {
-    const url = `${API}projects/${config.projectId}/next-task/?kind=${encodeURIComponent(config.kind)}&${UNIT}`;
-    const task = await api("GET", url);
-    if (task === null) {
-      showEmpty();
-    } else {
-      await show(task, false);
+    if (task === undefined) {
+      await state.writes;
+      task = await fetchTask(null);
     }
   } catch (err) {
     showError(err, "Could not get the next task.");
-  } finally {
-    setBusy(false);
-    refreshProgress();
+    return;
   }
+  if (task === null) showEmpty();
+  else await show(task, false);
+  prefetch();
+  refreshProgressSoon();
+}
+
+async function loadNext() {
+  await advance(null);
 }
 
 async function loadTask(taskId) {
-  setBusy(true);
   try {
+    await state.writes;
     const task = await api("GET", `${API}tasks/${taskId}/?${UNIT}`);
+    try { await loadDocument(task.document.id); } catch { /* window only */ }
     await show(task, true);
   } catch (err) {
     showError(err, "Could not open that task.");
-  } finally {
-    setBusy(false);
   }
 }
 
 async function show(task, editing) {
   const module = await widgetModule(task.schema.widget || config.kindConfig.widget);
+  let context = null;
+  try { context = await loadDocument(task.document.id); } catch { /* window only */ }
   state.task = task;
   state.editing = editing || Boolean(task.annotation);
   state.message = null;
-  state.sentences = [...task.previous, task.sentence, ...task.next];
+  state.document = context;
+  state.sentences = context ? context.sentences : [...task.previous, task.sentence, ...task.next];
   state.widget = module.create(ws);
   const own = task.annotation && task.annotation.value;
   let draft = null;
@@ -85,6 +134,11 @@ async function show(task, editing) {
   state.widget.load(own || null, draft);
   state.startedAt = performance.now();
   render();
+  scrollToSentence();
+  const shown = performance.now();
+  const pending = window.lbTimings.find((t) => t.shown === null);
+  if (pending) pending.shown = shown;
+  root.dataset.taskId = task.id;
 }
 
 function saveDraft() {
@@ -96,8 +150,14 @@ function clearDraft(taskId) {
   sessionStorage.removeItem(DRAFT_KEY(taskId));
 }
 
+let progressTimer = null;
+function refreshProgressSoon() {
+  clearTimeout(progressTimer);
+  progressTimer = setTimeout(() => state.writes.then(refreshProgress), 400);
+}
+
 async function refreshProgress() {
-  const box = $("#lb-progress");
+  const box = document.getElementById("lb-progress");
   if (!box) return;
   try {
     const data = await api("GET", `${API}projects/${config.projectId}/progress/`);
@@ -119,62 +179,110 @@ async function refreshProgress() {
 
 // ------------------------------------------------------------------------------ actions
 
+function saveInBackground(task, answers, draft) {
+  const position = task.sentence.position + 1;
+  const lead = Math.round(performance.now() - state.startedAt);
+  const save = () => Promise.all(answers.map((a) => api("PUT", `${API}tasks/${a.task}/annotation/?${UNIT}`, {
+    value: a.value, lead_time_ms: lead, ...(a.extras || {}),
+  })));
+  state.writes = state.writes.then(save).then(
+    () => {
+      answers.forEach((a) => clearDraft(a.task));
+      state.history.push({ ids: answers.map((a) => a.task), action: "submit", draft });
+    },
+    (err) => {
+      sessionStorage.setItem(DRAFT_KEY(task.id), JSON.stringify(draft));
+      state.history.push({ ids: answers.map((a) => a.task), action: "failed", draft });
+      showError(err, `Your answer to sentence ${position} was not saved.`);
+    },
+  );
+  return state.writes;
+}
+
 async function submit() {
-  if (!state.task || state.busy) return;
+  if (!state.task) return;
   const problem = state.widget.problem();
   if (problem) {
     flash("error", problem);
     return;
   }
   const task = state.task;
-  const body = {
-    value: state.widget.value(),
-    lead_time_ms: Math.round(performance.now() - state.startedAt),
-    ...(state.widget.extras ? state.widget.extras() : {}), // e.g. from_suggestion
-  };
-  setBusy(true);
-  try {
-    await api("PUT", `${API}tasks/${task.id}/annotation/?${UNIT}`, body);
-    clearDraft(task.id);
-    if (!state.history.includes(task.id)) state.history.push(task.id);
-    const wasEditing = state.editing;
-    setBusy(false);
-    await loadNext();
-    flash("ok", wasEditing ? "Your change was saved." : "Saved.");
-  } catch (err) {
-    setBusy(false);
-    saveDraft();
-    showError(err, "Your annotation was not saved.");
+  const answers = state.widget.answers
+    ? state.widget.answers()
+    : [{ task: task.id, value: state.widget.value(), extras: state.widget.extras ? state.widget.extras() : {} }];
+  const draft = state.widget.draft();
+  if (state.editing) {
+    try {
+      await state.writes;
+      for (const a of answers) {
+        await api("PUT", `${API}tasks/${a.task}/annotation/?${UNIT}`, { value: a.value, ...(a.extras || {}) });
+        clearDraft(a.task);
+      }
+    } catch (err) {
+      saveDraft();
+      showError(err, "Your change was not saved.");
+      return;
+    }
+    await advance(null);
+    flash("ok", "Your change was saved.");
+    return;
   }
+  saveInBackground(task, answers, draft);
+  await advance(task.id);
 }
 
 async function skip() {
-  if (!state.task || state.busy) return;
+  if (!state.task) return;
   if (state.editing) {
     flash("error", "You already annotated this task, so it cannot be skipped. Change it, or press N for the next task.");
     return;
   }
   const task = state.task;
-  setBusy(true);
-  try {
-    await api("POST", `${API}tasks/${task.id}/skip/`);
-    clearDraft(task.id);
-    setBusy(false);
-    await loadNext();
-    flash("info", "Skipped; it will not come back to you.");
-  } catch (err) {
-    setBusy(false);
-    showError(err, "Could not skip this task.");
+  const ids = task.group ? task.group.map((m) => m.id) : [task.id];
+  const draft = state.widget.draft();
+  state.writes = state.writes.then(() => Promise.all(ids.map((id) => api("POST", `${API}tasks/${id}/skip/`)))).then(
+    () => { ids.forEach(clearDraft); state.history.push({ ids, action: "skip", draft }); },
+    (err) => showError(err, "Could not skip that task."),
+  );
+  await advance(task.id);
+  flash("info", "Skipped; it will not come back to you. U undoes it.");
+}
+
+async function undo() {
+  await state.writes;
+  const last = state.history[state.history.length - 1];
+  if (!last || last.action === "failed") {
+    flash("info", "There is nothing to undo.");
+    return;
   }
+  try {
+    for (const id of last.ids) await api("POST", `${API}tasks/${id}/undo/?${UNIT}`);
+  } catch (err) {
+    showError(err, "Could not undo.");
+    return;
+  }
+  state.history.pop();
+  if (last.action === "submit") sessionStorage.setItem(DRAFT_KEY(last.ids[0]), JSON.stringify(last.draft));
+  // The task on screen stays leased to you and comes back right after this one: asked
+  // for "the task after the one on screen", the server answers the other lease held.
+  const onScreen = state.task && !state.editing ? state.task.id : null;
+  state.ahead = null;
+  let task;
+  try { task = await fetchTask(onScreen); } catch (err) { showError(err, "Could not reopen it."); return; }
+  if (task) await show(task, false);
+  prefetch();
+  refreshProgressSoon();
+  flash("ok", last.action === "submit" ? "Undone: your answer was withdrawn; change it and submit again." : "Undone: the task is yours again.");
 }
 
 async function back() {
-  if (state.busy) return;
   if (state.task) saveDraft();
-  const current = state.task ? state.history.indexOf(state.task.id) : -1;
+  await state.writes;
+  const done = state.history.filter((h) => h.action === "submit").flatMap((h) => h.ids);
+  const current = state.task ? done.indexOf(state.task.id) : -1;
   let target = null;
-  if (current > 0) target = state.history[current - 1];
-  else if (current === -1 && state.history.length) target = state.history[state.history.length - 1];
+  if (current > 0) target = done[current - 1];
+  else if (current === -1 && done.length) target = done[done.length - 1];
   if (target === null) {
     // Nothing this session: the most recent annotation from the "my annotations" list.
     try {
@@ -186,7 +294,7 @@ async function back() {
       const ids = rows.map((r) => r.task).filter((id) => !state.task || id !== state.task.id);
       if (ids.length) {
         target = ids[0];
-        state.history = [...ids.slice(1).reverse(), target];
+        state.history = [...ids.slice(1).reverse().map((id) => ({ ids: [id], action: "submit" })), { ids: [target], action: "submit" }, ...state.history];
       }
     } catch { /* handled below */ }
   }
@@ -195,6 +303,16 @@ async function back() {
     return;
   }
   await loadTask(target);
+}
+
+async function setConfirmWithEnter(on) {
+  state.confirmWithEnter = on;
+  try {
+    await api("PATCH", `${API}me/settings/`, { confirm_with_enter: on });
+  } catch (err) {
+    showError(err, "Your setting was not saved.");
+  }
+  if (state.task) render();
 }
 
 // ------------------------------------------------------------------------------ rendering
@@ -206,15 +324,27 @@ function renderTextOnly() {
   state.widget.afterRender();
 }
 
-function setBusy(busy) {
-  state.busy = busy;
-  root.classList.toggle("lb-busy", busy);
-  root.querySelectorAll("button[data-act]").forEach((b) => { b.disabled = busy || b.dataset.off === "1"; });
+// Keep the current sentence in view inside the text box, and the card on screen.
+function scrollToSentence() {
+  const box = $("#lb-text");
+  const current = box && box.querySelector('[aria-current="true"]');
+  if (!current) return;
+  box.scrollTop = Math.max(0, current.offsetTop - box.clientHeight / 3);
+  const card = $("#lb-main");
+  const rect = card.getBoundingClientRect();
+  if (rect.top < 0 || rect.top > window.innerHeight / 3) window.scrollTo({ top: window.scrollY + rect.top - 8 });
 }
 
 function flash(cls, text, errors) {
   state.message = { cls, text, errors };
   renderMessage();
+}
+
+function clearMessage() {
+  if (state.message) {
+    state.message = null;
+    renderMessage();
+  }
 }
 
 function renderMessage() {
@@ -244,13 +374,15 @@ function showError(err, prefix) {
 
 function showEmpty() {
   state.task = null;
+  root.dataset.taskId = "";
   const main = $("#lb-main");
   main.replaceChildren(
     el("div", { class: "lb-card lb-empty", "data-testid": "queue-empty" },
       el("div", { class: "big" }, "✓"),
       el("h2", {}, `Nothing left to label for ${config.kindLabel || config.kind}`),
-      el("p", { class: "lb-muted" }, "You have done or skipped every task of this kind that still needs an annotator. Pick another kind above, or press Z to review your last answer."),
-      el("p", {}, el("button", { class: "lb-btn", "data-act": "back", onclick: back }, el("kbd", {}, "Z"), " Go back")),
+      el("p", { class: "lb-muted" }, "You have done or skipped every task of this kind that still needs an annotator. Pick another kind above, press U to undo your last answer, or Z to review it."),
+      el("div", { id: "lb-message" }),
+      el("p", {}, el("button", { class: "lb-btn", "data-act": "back", onclick: () => enqueue("z") }, el("kbd", {}, "Z"), " Go back")),
     ),
   );
   renderMessage();
@@ -260,55 +392,99 @@ function render() {
   const t = state.task;
   const main = $("#lb-main");
   if (!t) return;
+  const doc = state.document || t.document;
+  const source = doc.source_url || t.document.source_url;
   const head = el("div", { class: "lb-taskhead" },
     el("div", {},
-      el("span", { class: "lb-doc-title" }, t.document.title || `Document ${t.document.id}`),
-      el("span", { class: "lb-muted" }, ` · sentence ${t.sentence.position + 1} · task #${t.id}`)),
+      el("span", { class: "lb-doc-title" }, doc.title || `Document ${t.document.id}`),
+      source ? el("a", { class: "lb-source lb-small", href: source, target: "_blank", rel: "noopener noreferrer" }, new URL(source, location.href).hostname) : null,
+      el("span", { class: "lb-muted" }, ` · sentence ${t.sentence.position + 1}${state.document ? ` of ${state.document.sentences.length}` : ""} · task #${t.id}`)),
     state.editing ? el("span", { class: "lb-chip", "data-testid": "editing" }, "editing your earlier answer") : null,
   );
-  const target = t.target
-    ? el("p", {}, "Stance toward ", el("span", { class: "lb-target", "data-testid": "target" }, t.target))
+  const target = t.target && !(t.group && t.group.length > 1)
+    ? el("p", { class: "lb-target-line" }, "Stance toward ", el("span", { class: "lb-target", "data-testid": "target" }, t.target))
     : null;
-  const text = el("div", { id: "lb-text", class: "lb-text" + state.widget.textClass, "data-testid": "text" });
+  const text = el("div", { id: "lb-text", class: "lb-text" + state.widget.textClass, "data-testid": "text", tabindex: "0", "aria-label": "Document text; the current sentence is highlighted" });
   const body = state.widget.body();
+  const oneKey = state.widget.oneKey && !state.confirmWithEnter;
   const actions = el("div", { class: "lb-actions" },
-    el("button", { type: "button", class: "lb-btn lb-btn-primary", "data-act": "submit", onclick: submit },
+    el("button", { type: "button", class: "lb-btn lb-btn-primary", "data-act": "submit", onclick: () => enqueue("Enter") },
       el("kbd", {}, "Enter"), state.editing ? " Save change" : " Submit & next"),
-    el("button", { type: "button", class: "lb-btn", "data-act": "skip", onclick: skip, disabled: state.editing, "data-off": state.editing ? "1" : null }, el("kbd", {}, "S"), " Skip"),
-    el("button", { type: "button", class: "lb-btn", "data-act": "back", onclick: back }, el("kbd", {}, "Z"), " Previous"),
-    state.editing ? el("button", { type: "button", class: "lb-btn", "data-act": "next", onclick: loadNext }, el("kbd", {}, "N"), " Back to the queue") : null,
+    el("button", { type: "button", class: "lb-btn", "data-act": "skip", onclick: () => enqueue("s"), disabled: state.editing }, el("kbd", {}, "S"), " Skip"),
+    el("button", { type: "button", class: "lb-btn", "data-act": "undo", onclick: () => enqueue("u") }, el("kbd", {}, "U"), " Undo"),
+    el("button", { type: "button", class: "lb-btn", "data-act": "back", onclick: () => enqueue("z") }, el("kbd", {}, "Z"), " Previous"),
+    state.editing ? el("button", { type: "button", class: "lb-btn", "data-act": "next", onclick: () => enqueue("n") }, el("kbd", {}, "N"), " Back to the queue") : null,
     el("span", { class: "lb-spacer" }),
-    t.lease && t.lease.expires_at && !state.editing
-      ? el("span", { class: "lb-muted lb-small" }, `held until ${new Date(t.lease.expires_at).toLocaleTimeString()}`)
-      : null,
+    oneKey ? el("span", { class: "lb-muted lb-small" }, "a label key submits") : null,
   );
-  main.replaceChildren(el("div", { class: "lb-card" }, head, target, text, el("div", { id: "lb-message" }), body, actions));
-  $("#lb-guidelines").textContent = t.guidelines || "This project has no guidelines yet.";
+  main.replaceChildren(el("div", { class: "lb-card lb-task" }, head, target, text, el("div", { id: "lb-message" }), body, actions));
+  const guidelines = document.getElementById("lb-guidelines");
+  if (guidelines) guidelines.textContent = t.guidelines || "This project has no guidelines yet.";
   renderTextOnly();
   renderMessage();
 }
 
-// ------------------------------------------------------------------------------ events
+// ------------------------------------------------------------------------------ keys
+
+const COMMON = new Set(["Enter", "s", "S", "u", "U", "z", "Z", "n", "N"]);
+const keys = []; // queued keys, handled in order
+let pumping = false;
+
+function enqueue(key, shiftKey = false) {
+  keys.push({ key, shiftKey, at: performance.now() });
+  pump();
+}
+
+async function pump() {
+  if (pumping) return;
+  pumping = true;
+  try {
+    while (keys.length) await handle(keys.shift());
+  } finally {
+    pumping = false;
+  }
+}
+
+async function handle(k) {
+  const key = k.key;
+  const before = state.task && state.task.id;
+  window.lbTimings.push({ key: k.at, shown: null });
+  if (key === "z" || key === "Z") await back();
+  else if (key === "n" || key === "N") await loadNext();
+  else if (key === "u" || key === "U") await undo();
+  else if (!state.task) { /* nothing on screen: the key has no task to act on */ }
+  else if (key === "Enter") await submit();
+  else if (key === "s" || key === "S") await skip();
+  else await state.widget.onKey({ key, shiftKey: k.shiftKey, preventDefault() {} });
+  // Keys that did not change the task are not timed.
+  const last = window.lbTimings[window.lbTimings.length - 1];
+  if (last && last.shown === null && (!state.task || state.task.id === before)) window.lbTimings.pop();
+}
 
 function onKey(e) {
   const tag = (e.target.tagName || "").toLowerCase();
   if (["input", "textarea", "select"].includes(tag) || e.target.isContentEditable) return;
   if (e.metaKey || e.ctrlKey || e.altKey) return;
-  const key = e.key;
-  if (key === "z" || key === "Z") { e.preventDefault(); back(); return; }
-  if (key === "n" || key === "N") { e.preventDefault(); loadNext(); return; }
-  if (!state.task) return;
-  if (key === "Enter") { e.preventDefault(); submit(); return; }
-  if (key === "s" || key === "S") { e.preventDefault(); skip(); return; }
-  state.widget.onKey(e);
+  const widgetKey = state.widget && state.widget.handles && state.widget.handles(e.key);
+  if (!COMMON.has(e.key) && !widgetKey) return;
+  if (e.key === "Enter" && tag === "button" && !e.target.dataset.act) return; // a focused button
+  e.preventDefault();
+  enqueue(e.key, e.shiftKey);
 }
 
-root.addEventListener("mouseup", (e) => {
-  if (state.task) state.widget.onMouseUp(e);
-});
-
 // What widgets may use of the page.
-const ws = { state, $, render, renderTextOnly, flash, saveDraft, submit };
+const ws = {
+  state, $, render, renderTextOnly, flash, clearMessage, saveDraft,
+  submit: () => enqueue("Enter"),
+  submitNow: submit,
+  get confirmWithEnter() { return state.confirmWithEnter; },
+};
 document.addEventListener("keydown", onKey);
+
+const toggle = document.getElementById("lb-confirm-enter");
+if (toggle) {
+  toggle.checked = state.confirmWithEnter;
+  toggle.addEventListener("change", () => setConfirmWithEnter(toggle.checked));
+}
 
 if (config.projectId && config.kind) loadNext();

@@ -1,14 +1,21 @@
 // Workspace widget of attribution: mark source, cue and content spans of triples.
 //
-// Keys: 1 source, 2 cue, 3 content for the selected words, A adds the triple, Y accepts the
-// next suggested triple (task.suggestions), Esc clears the selection (then the triple
-// being built), ←/→ move the word cursor and Shift+←/→ select words with the keyboard.
-// Offsets are document-level UTF-16 code units.
+// Keyboard: a caret sits on a word of the sentence (←/→ move it word by word, Shift
+// extends a selection); "," extends to the end of the clause, "." to the end of the
+// sentence, '"' to the closing quotation mark; 1 source, 2 cue, 3 content mark the
+// selection (or the word under the caret). A complete triple is added by itself; A adds
+// it, Y accepts the next suggestion, Esc clears the selection then the triple being built.
+// Pointer (mouse, pen, touch): click a word or drag over words; it becomes the armed role
+// (the next one missing, or the one picked with 1/2/3 after using the pointer).
+// Offsets are document-level UTF-16 code units; tokens are the server tokenizer's.
 
 import { el } from "../api.js";
 import { ROLES, pointOffset, renderText, snap, spanText, tokenize, tripleMarks } from "../spans.js";
 
 const emptyDraft = () => ({ source: null, cue: null, content: null });
+const WORD = /[\p{L}\p{N}]/u;
+const CLAUSE_END = /^[,;:—–]$/u;
+const CLOSING_QUOTE = /^[”"’'»」』]$/u;
 
 export function create(ws) {
   const s = ws.state;
@@ -16,13 +23,29 @@ export function create(ws) {
   let draft = emptyDraft();
   let focus = -1;
   let selection = null; // {start, end} snapped, document offsets
-  let caret = 0; // index into tokens for keyboard selection
+  let caret = 0; // index into tokens
   let anchor = null;
+  let keyboard = true; // role keys act on the caret (false after a pointer gesture: they arm)
+  let armed = null; // role the next pointer gesture marks (null: the next missing one)
   let tokens = [];
   let fromSuggestion = false; // the value started from a suggested triple (sent with the PUT)
+  let drag = null; // {from: token index} while a pointer is down
+  let lastMark = null; // {role, added} of the last span marked by a pointer gesture
 
   const partial = () => ROLES.some((r) => draft[r]);
   const complete = () => ROLES.every((r) => draft[r]);
+  const nextRole = () => armed || ROLES.find((r) => !draft[r]) || "source";
+  let words = []; // each token's text
+  const text = (i) => words[i];
+  const isWord = (i) => WORD.test(words[i]);
+  const sentence = () => s.task.sentence;
+  const inSentence = (i) => tokens[i][0] >= sentence().start && tokens[i][1] <= sentence().end;
+
+  function changed() {
+    ws.clearMessage();
+    ws.saveDraft();
+    ws.render();
+  }
 
   function addTriple() {
     if (!complete()) {
@@ -32,28 +55,58 @@ export function create(ws) {
     triples.push({ ...draft });
     draft = emptyDraft();
     focus = triples.length - 1;
-    ws.saveDraft();
-    ws.render();
+    armed = null;
+    changed();
   }
 
-  function markRole(role) {
-    if (!selection) {
-      ws.flash("error", "Select some words first (drag with the mouse, or Shift+→).");
+  function mark(role, span, { byKey }) {
+    if (role === "cue" && (span.start < sentence().start || span.end > sentence().end)) {
+      ws.flash("error", "The cue must lie inside the highlighted sentence.");
       return;
-    }
-    const span = { ...selection };
-    if (role === "cue") {
-      const sentence = s.task.sentence;
-      if (span.start < sentence.start || span.end > sentence.end) {
-        ws.flash("error", "The cue must lie inside the highlighted sentence.");
-        return;
-      }
     }
     draft[role] = span;
     selection = null;
-    window.getSelection().removeAllRanges();
-    if (complete()) addTriple();
-    ws.saveDraft();
+    anchor = null;
+    armed = null;
+    // The caret goes on to the next word after the span.
+    const after = tokens.findIndex(([a], i) => a >= span.end && isWord(i));
+    if (after >= 0) caret = after;
+    keyboard = byKey;
+    lastMark = byKey ? null : { role, added: false };
+    if (complete()) {
+      addTriple();
+      if (!byKey) lastMark = { role, added: true };
+      return;
+    }
+    changed();
+  }
+
+  // A role key (or button) right after a pointer gesture gives that span this role.
+  function reassign(role) {
+    const last = lastMark;
+    lastMark = null;
+    if (last.role === role) return;
+    if (last.added) { draft = triples.pop(); focus = -1; }
+    const span = draft[last.role];
+    if (role === "cue" && (span.start < sentence().start || span.end > sentence().end)) {
+      ws.flash("error", "The cue must lie inside the highlighted sentence.");
+      return;
+    }
+    draft[last.role] = draft[role];
+    draft[role] = span;
+    if (complete()) { addTriple(); return; }
+    changed();
+  }
+
+  function roleKey(role) {
+    if (selection) { mark(role, { ...selection }, { byKey: true }); return; }
+    if (lastMark) { reassign(role); return; }
+    if (keyboard && tokens[caret]) {
+      mark(role, { start: tokens[caret][0], end: tokens[caret][1] }, { byKey: true });
+      return;
+    }
+    armed = role;
+    ws.clearMessage();
     ws.render();
   }
 
@@ -108,15 +161,13 @@ export function create(ws) {
     draft = { ...triples[i] };
     triples.splice(i, 1);
     focus = -1;
-    ws.saveDraft();
-    ws.render();
+    changed();
   }
 
   function deleteTriple(i) {
     triples.splice(i, 1);
     focus = -1;
-    ws.saveDraft();
-    ws.render();
+    changed();
   }
 
   function tripleAndDraftMarks() {
@@ -127,48 +178,113 @@ export function create(ws) {
     return marks;
   }
 
-  function selectionFromDom() {
-    const text = ws.$("#lb-text");
-    const sel = window.getSelection();
-    if (!text || !sel.rangeCount || sel.isCollapsed) return;
-    const range = sel.getRangeAt(0);
-    const a = pointOffset(text, range.startContainer, range.startOffset);
-    const b = pointOffset(text, range.endContainer, range.endOffset);
-    if (a === null || b === null) return;
-    const span = snap(tokens, a, b);
-    if (!span) return;
-    selection = span;
-    caret = tokens.findIndex(([x]) => x === span.start);
-    anchor = caret;
-    // Keep the native selection invisible: the snapped selection is drawn instead.
-    sel.removeAllRanges();
-    ws.renderTextOnly();
+  // --- keyboard selection
+
+  function select(i, j) {
+    const a = Math.min(i, j);
+    const b = Math.max(i, j);
+    selection = { start: tokens[a][0], end: tokens[b][1] };
   }
 
   function moveCaret(delta, extend) {
     const n = tokens.length;
     if (!n) return;
+    keyboard = true;
+    lastMark = null;
     if (extend && anchor === null) anchor = caret;
     if (!extend) anchor = null;
-    caret = Math.min(n - 1, Math.max(0, caret + delta));
-    if (extend) {
-      const i = Math.min(anchor, caret);
-      const j = Math.max(anchor, caret);
-      selection = { start: tokens[i][0], end: tokens[j][1] };
-    } else {
-      selection = null;
-    }
+    let i = caret;
+    do { i += delta; } while (i > 0 && i < n - 1 && !isWord(i));
+    caret = Math.min(n - 1, Math.max(0, i));
+    if (extend) select(anchor, caret);
+    else selection = null;
     ws.renderTextOnly();
+  }
+
+  // Extend from the caret (or the selection's start) up to the word before a stop.
+  function extendTo(stop) {
+    keyboard = true;
+    lastMark = null;
+    const from = anchor !== null ? anchor : caret;
+    let j = Math.max(caret, from);
+    let last = j;
+    while (j + 1 < tokens.length && inSentence(j + 1) && !stop(j + 1)) {
+      j += 1;
+      if (isWord(j)) last = j;
+    }
+    anchor = from;
+    caret = last;
+    select(from, last);
+    ws.renderTextOnly();
+  }
+
+  // --- pointer (mouse, pen, touch)
+
+  function tokenAt(x, y, preferEnd = false) {
+    const box = ws.$("#lb-text");
+    let node = null;
+    let offset = 0;
+    if (document.caretPositionFromPoint) {
+      const p = document.caretPositionFromPoint(x, y);
+      if (p) { node = p.offsetNode; offset = p.offset; }
+    } else if (document.caretRangeFromPoint) {
+      const r = document.caretRangeFromPoint(x, y);
+      if (r) { node = r.startContainer; offset = r.startOffset; }
+    }
+    if (!node || !box.contains(node)) return -1;
+    const at = pointOffset(box, node, offset);
+    if (at === null) return -1;
+    // The token holding the point, else the one ending there (the right half of its last
+    // character), else the nearest one after it.
+    // Dragging forward, a point between two tokens belongs to the one before it.
+    let i = preferEnd ? tokens.findIndex(([, b]) => b === at) : -1;
+    if (i < 0) i = tokens.findIndex(([a, b]) => a <= at && at < b);
+    if (i < 0) i = tokens.findIndex(([, b]) => b === at);
+    if (i < 0) i = tokens.findIndex(([a]) => a >= at);
+    return i;
+  }
+
+  function onPointerDown(e) {
+    if (e.button !== undefined && e.button > 0) return;
+    const i = tokenAt(e.clientX, e.clientY);
+    if (i < 0) return;
+    drag = { from: i, pointer: e.pointerId, type: e.pointerType };
+    keyboard = false;
+    lastMark = null;
+    caret = i;
+    anchor = null;
+    select(i, i);
+    if (e.pointerType !== "touch") e.preventDefault();
+    ws.renderTextOnly();
+  }
+
+  function onPointerMove(e) {
+    if (!drag || e.pointerId !== drag.pointer) return;
+    const i = tokenAt(e.clientX, e.clientY, true);
+    if (i < 0) return;
+    caret = i;
+    select(drag.from, i);
+    ws.renderTextOnly();
+  }
+
+  function onPointerUp(e) {
+    if (!drag || e.pointerId !== drag.pointer) return;
+    drag = null;
+    if (!selection) return;
+    mark(nextRole(), { ...selection }, { byKey: false });
   }
 
   return {
     textClass: " lb-attr",
+    oneKey: false,
     load(own, saved) {
       triples = own ? structuredClone(own.attributions || []) : [];
       draft = emptyDraft();
       focus = -1;
       selection = null;
       anchor = null;
+      armed = null;
+      keyboard = true;
       fromSuggestion = Boolean(s.task.annotation && s.task.annotation.from_suggestion);
       if (saved) {
         if (saved.triples) triples = saved.triples;
@@ -176,7 +292,8 @@ export function create(ws) {
         if (saved.fromSuggestion) fromSuggestion = true;
       }
       tokens = tokenize(s.sentences);
-      caret = Math.max(0, tokens.findIndex(([a]) => a >= s.task.sentence.start));
+      words = s.sentences.flatMap((x) => (x.tokens || []).map((t) => x.text.slice(t.start - x.start, t.end - x.start)));
+      caret = Math.max(0, tokens.findIndex(([a], i) => a >= sentence().start && isWord(i)));
     },
     draft: () => ({ triples, draft, fromSuggestion }),
     extras: () => ({ from_suggestion: fromSuggestion }),
@@ -189,39 +306,54 @@ export function create(ws) {
     marks() {
       const marks = tripleAndDraftMarks();
       if (selection) marks.push({ ...selection, cls: "r-sel" });
-      else if (tokens[caret] && anchor !== null) {
+      else if (tokens[caret] && keyboard) {
         const [a, b] = tokens[caret];
         marks.push({ start: a, end: b, cls: "r-caret" });
       }
       return marks;
     },
     afterRender() {
+      const box = ws.$("#lb-text");
+      if (box && !box.dataset.pointer) {
+        box.dataset.pointer = "1";
+        box.addEventListener("pointerdown", onPointerDown);
+        box.addEventListener("pointermove", onPointerMove);
+        box.addEventListener("pointerup", onPointerUp);
+        box.addEventListener("pointercancel", () => { drag = null; });
+      }
       const info = ws.$("#lb-selinfo");
       if (!info) return;
-      info.textContent = selection
-        ? `Selected: “${spanText(s.sentences, selection)}” — mark it as 1 source, 2 cue or 3 content.`
-        : "Select words with the mouse (or Shift+→), then mark them.";
+      if (selection) info.textContent = `Selected: “${spanText(s.sentences, selection)}” — 1 source, 2 cue, 3 content.`;
+      else if (keyboard && tokens[caret]) info.textContent = `Caret on “${text(caret)}”: 1/2/3 mark it; ⇧→ , . " extend.`;
+      else info.textContent = `Click or drag words to mark the ${nextRole()}.`;
+      for (const b of document.querySelectorAll(".lb-role-btn")) {
+        b.setAttribute("aria-pressed", !keyboard && b.dataset.role === nextRole() ? "true" : "false");
+      }
     },
     body() {
       const roleButtons = el("div", { class: "lb-roles" },
         ROLES.map((role, i) => el("button", {
-          type: "button", class: `lb-btn lb-role-btn ${role}`, "data-role": role, onclick: () => markRole(role),
+          type: "button", class: `lb-btn lb-role-btn ${role}`, "data-role": role,
+          onclick: () => { if (!selection && !lastMark) keyboard = false; roleKey(role); },
         }, el("kbd", {}, i + 1), ` ${role}`)),
         el("button", { type: "button", class: "lb-btn", "data-act": "add", onclick: addTriple,
           disabled: !complete() }, el("kbd", {}, "A"), " Add triple"),
-        el("span", { id: "lb-selinfo", class: "lb-muted lb-small" }),
+        el("span", { id: "lb-selinfo", class: "lb-muted lb-small", role: "status" }),
       );
       const draftRows = el("div", { class: "lb-draft", "data-testid": "draft" },
         ROLES.flatMap((role) => [
           el("span", { class: `role ${role}` }, role),
           el("span", {}, draft[role] ? `“${spanText(s.sentences, draft[role])}”` : el("span", { class: "lb-muted" }, "—")),
           draft[role]
-            ? el("button", { type: "button", class: "lb-btn lb-btn-small", onclick: () => { draft[role] = null; ws.saveDraft(); ws.render(); } }, "clear")
+            ? el("button", { type: "button", class: "lb-btn lb-btn-small", onclick: () => { draft[role] = null; changed(); } }, "clear")
             : el("span"),
         ]),
       );
-      const rows = triples.map((t, i) => el("tr", { class: i === focus ? "focus" : "", "data-testid": "triple" },
-        el("td", {}, i + 1),
+      const rows = triples.map((t, i) => el("tr", {
+        class: i === focus ? "focus" : "", "data-testid": "triple",
+        onclick: (e) => { if (!e.target.closest("button")) { focus = i; ws.render(); } },
+      },
+        el("td", {}, el("span", { class: "lb-badge" }, i + 1)),
         ...ROLES.map((role) => el("td", { class: role }, spanText(s.sentences, t[role]))),
         el("td", {},
           el("button", { type: "button", class: "lb-btn lb-btn-small", onclick: () => editTriple(i) }, "edit"),
@@ -235,35 +367,27 @@ export function create(ws) {
       return el("div", {},
         el("div", { class: "lb-legend" },
           ROLES.map((r) => el("span", {}, el("i", { class: `lb-sw ${r}` }), r)),
-          el("span", {}, "overlapping roles combine: background, outline and underline")),
+          el("span", {}, "numbers tell overlapping triples apart")),
         suggestionList(), roleButtons, el("h3", {}, "Triple being built"), draftRows, el("h3", {}, `Triples (${triples.length})`), table);
     },
+    handles: (key) => /^[1-3]$/.test(key) || ["a", "A", "y", "Y", "ArrowRight", "ArrowLeft", "Escape", ",", ".", '"', "'", "Delete"].includes(key),
     onKey(e) {
       const key = e.key;
-      if (/^[1-9]$/.test(key)) {
-        e.preventDefault();
-        const i = Number(key) - 1;
-        if (i < ROLES.length) markRole(ROLES[i]);
-        return true;
-      }
-      if (key === "a" || key === "A") { e.preventDefault(); addTriple(); return true; }
-      if (key === "y" || key === "Y") { e.preventDefault(); acceptSuggestion(); return true; }
-      if (key === "ArrowRight" || key === "ArrowLeft") {
-        e.preventDefault();
-        moveCaret(key === "ArrowRight" ? 1 : -1, e.shiftKey);
-        return true;
-      }
+      if (/^[1-3]$/.test(key)) { roleKey(ROLES[Number(key) - 1]); return true; }
+      if (key === "a" || key === "A") { addTriple(); return true; }
+      if (key === "y" || key === "Y") { acceptSuggestion(); return true; }
+      if (key === "ArrowRight" || key === "ArrowLeft") { moveCaret(key === "ArrowRight" ? 1 : -1, e.shiftKey); return true; }
+      if (key === ",") { extendTo((i) => CLAUSE_END.test(text(i))); return true; }
+      if (key === ".") { extendTo(() => false); return true; }
+      if (key === '"' || key === "'") { extendTo((i) => CLOSING_QUOTE.test(text(i))); return true; }
+      if (key === "Delete" && focus >= 0) { deleteTriple(focus); return true; }
       if (key === "Escape") {
-        e.preventDefault();
         if (selection) { selection = null; anchor = null; }
-        else { draft = emptyDraft(); ws.saveDraft(); }
-        ws.render();
+        else { draft = emptyDraft(); armed = null; }
+        changed();
         return true;
       }
       return false;
-    },
-    onMouseUp(e) {
-      if (e.target.closest("#lb-text")) selectionFromDom();
     },
   };
 }
