@@ -100,6 +100,14 @@ class AgreementResultSerializer(serializers.Serializer):
     triple_f1 = serializers.DictField(
         required=False, help_text="Attribution: pairwise F1 of whole triples (exact, overlap)."
     )
+    models = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Each model with imported predictions of this kind, compared from outside "
+        "(never part of the figures above): `model`, `n_predictions`, `mean_score`, and "
+        "`vs_majority`, `vs_annotators`, `vs_gold`, each `{n, accuracy, accuracy_ci95, "
+        "kappa, kappa_ci95, interval}` (kappa null for span kinds).",
+    )
 
 
 class AgreementRunSerializer(serializers.ModelSerializer):

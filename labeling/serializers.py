@@ -34,6 +34,7 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
+from labeling.predictions.importing import task_predictions
 from labeling.task_context.sentence_window import (
     BREAK_HELP,
     BREAKS,
@@ -440,6 +441,14 @@ def group_member(lease: Assignment) -> dict[str, Any]:
     }
 
 
+class TaskPredictionSerializer(serializers.Serializer):
+    """A model's prediction for the task, shown beside the rule-based suggestions."""
+
+    model = serializers.CharField()
+    value = KindValueField(help_text="Shaped like an annotation value of the task's kind.")
+    score = serializers.FloatField(allow_null=True)
+
+
 class TaskPayloadSerializer(serializers.Serializer):
     """Everything a frontend needs to show one task (documentation of ``task_payload``)."""
 
@@ -466,6 +475,11 @@ class TaskPayloadSerializer(serializers.Serializer):
         required=False,
         help_text="With group=sentence: every task of this sentence leased to you in this "
         "queue (this one included), in target order. Submit each with its own PUT.",
+    )
+    predictions = TaskPredictionSerializer(
+        many=True,
+        help_text="Predictions imported by the project's leads (POST …/predictions/), best "
+        "score first; offsets like the value. Empty when no model answered this task.",
     )
 
 
@@ -541,6 +555,7 @@ def task_payload(
         ),
         "annotation": own,
         "suggestions": task_suggestions(kind, document_id, sentence),
+        "predictions": task_predictions(project.pk, task_id),
     }
 
 

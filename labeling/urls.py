@@ -54,4 +54,5 @@ urlpatterns = [
     path("", include("labeling.quality.urls")),
     path("", include("labeling.webhooks.urls")),
     path("", include("labeling.accounts.urls")),
+    path("", include("labeling.predictions.urls")),
 ]

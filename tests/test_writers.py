@@ -36,7 +36,7 @@ from labeling.exporting.writers import (
     write_records,
 )
 
-NESTED = ("annotations", "gold", "tokens", "bio")
+NESTED = ("annotations", "gold", "tokens", "bio", "predictions")
 
 TRICKY_TEXTS = [
     'He said "no", then left.',
@@ -78,6 +78,7 @@ def make_record(i: int) -> dict:
         "agreement": None,
         "tokens": None,
         "bio": None,
+        "predictions": [],
     }
     if kind == "attribution":
         value = {
@@ -93,6 +94,11 @@ def make_record(i: int) -> dict:
         base["bio"] = {"source": ["B", "O"], "cue": ["O", "B"], "content": ["O", "O"]}
     else:
         value = {"label": ("verifiable", "not_a_claim", "favor")[i % 3]}
+    if i % 4 == 1:  # a model's prediction, with and without a score
+        base["predictions"] = [
+            {"model": "m1", "value": value, "score": 0.5},
+            {"model": "m2", "value": value, "score": None},
+        ]
     if i % 5 != 4:  # every fifth task has no annotation yet
         base["annotations"] = [
             {
@@ -115,7 +121,7 @@ RECORDS = [make_record(i) for i in range(60)]
 
 
 def as_parquet_row(record: dict) -> dict:
-    """What the Parquet schema stores: JSON strings for annotation values and gold."""
+    """What the Parquet schema stores: JSON strings for annotation, gold and predicted values."""
     row = dict(record)
     row["annotations"] = [
         {**a, "value": json.dumps(a["value"], ensure_ascii=False, separators=(",", ":"))}
@@ -126,6 +132,10 @@ def as_parquet_row(record: dict) -> dict:
         if record["gold"] is None
         else json.dumps(record["gold"], ensure_ascii=False, separators=(",", ":"))
     )
+    row["predictions"] = [
+        {**p, "value": json.dumps(p["value"], ensure_ascii=False, separators=(",", ":"))}
+        for p in record["predictions"]
+    ]
     return row
 
 
@@ -460,6 +470,7 @@ def small_records(n: int):
             "agreement": None,
             "tokens": None,
             "bio": None,
+            "predictions": [],
         }  # fmt: skip
 
 

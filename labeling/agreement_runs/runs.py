@@ -57,6 +57,7 @@ from labeling.models import (
     Project,
     Task,
 )
+from labeling.predictions.comparing import compare_models
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +274,10 @@ def compute_run_result(
         annotator_ids=outcome.annotator_ids,
         annotation_counts=outcome.annotation_counts,
         extra=outcome.extra,
+    )
+    # Models are compared with the humans from outside; they are never coders in the above.
+    result["models"] = compare_models(
+        project_id=project_id, schema=schema, draws=bootstrap_draws, seed=seed
     )
     t3 = time.perf_counter()
     result["bootstrap_draws"] = bootstrap_draws

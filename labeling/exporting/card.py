@@ -48,6 +48,9 @@ FIELD_DOCS: dict[str, str] = {
     "agreement": "per-item agreement among the annotators (0-1), null with fewer than two",
     "tokens": "span kinds only: token offsets `[start, end]` in document coordinates",
     "bio": "span kinds only: the gold spans as BIO tags per token and role",
+    "predictions": "model predictions imported by the project's leads: `model`, `value` "
+    "(shaped like an annotation's), `score` (null if none); `[]` when no model answered. "
+    "Machine output, kept apart: never in `annotations`, `gold` or `agreement`",
 }
 NESTED_ENCODING: dict[str, dict[str, str]] = {
     "jsonl": {},
@@ -57,6 +60,7 @@ NESTED_ENCODING: dict[str, dict[str, str]] = {
         "gold": "struct of the value's fields (a field another kind uses is null)",
         "tokens": "list of [start, end]",
         "bio": "struct of lists",
+        "predictions": "list of structs; `value` a struct like `gold`",
     },
 }
 

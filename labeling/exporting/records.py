@@ -1,8 +1,9 @@
 """Dataset export: one record per task streamed from the database with constant queries.
 
 Reading: one streamed query over the selected tasks (with their sentence, document and
-gold joined in) and one over their annotations, both in task-id order, merged in Python;
-plus a few small set-up queries (documents for the splits, annotator names). Both big
+gold joined in), one over their annotations and one over the models' predictions, all in
+task-id order, merged in Python;
+plus a few small set-up queries (documents for the splits, annotator names). The big
 queries use ``.iterator(chunk_size=...)`` (server-side cursors on PostgreSQL), so memory
 holds one chunk whatever the size of the project. The bytes come from
 :mod:`labeling.exporting.writers`.
@@ -27,6 +28,9 @@ Record semantics (the dataset card repeats them):
   split does not depend on the filters either.
 * Kind-specific columns (``tokens``, ``bio`` for span kinds) are filled by the kind's
   spec (``KindSpec.export_extras``); other kinds leave them null.
+* ``predictions``: the models' predictions of the task (``labeling.predictions``), a
+  list of ``{"model", "value", "score"}`` by model name, ``[]`` when none; never part of
+  ``annotations``, ``gold`` or ``agreement``.
 
 Filters select tasks, never parts of a task: ``kind``; ``min_agreement`` (records with
 null agreement are left out); ``only_adjudicated``; ``updated_from``/``updated_to``
@@ -54,7 +58,15 @@ from labeling.exporting.splits import assign_splits
 from labeling.exporting.value_types import value_type
 from labeling.exporting.writers import FILE_EXTENSIONS, with_trailer
 from labeling.kinds import KindSpec, kind_spec
-from labeling.models import Annotation, Document, GoldMethod, LabelSchema, Project, Task
+from labeling.models import (
+    Annotation,
+    Document,
+    GoldMethod,
+    LabelSchema,
+    Prediction,
+    Project,
+    Task,
+)
 from labeling.quality.dataset import regular_tasks
 
 CHUNK_SIZE = 2000
@@ -192,6 +204,17 @@ def _annotation_rows(tasks: QuerySet[Task], chunk_size: int) -> Iterator[tuple]:
     )
 
 
+def _prediction_rows(tasks: QuerySet[Task], chunk_size: int) -> Iterator[tuple]:
+    """Model predictions of ``tasks`` ordered by (task, model), streamed."""
+    return (
+        Prediction.objects.filter(task_id__in=tasks.values("id"))
+        .annotate(value_text=Cast("value", TextField()))
+        .order_by("task_id", "model_name")
+        .values_list("task_id", "model_name", "value_text", "score")
+        .iterator(chunk_size=chunk_size)
+    )
+
+
 _MISSING: Any = object()
 
 
@@ -239,6 +262,8 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
         .iterator(chunk_size=chunk_size)
     )
     annotation_rows = _annotation_rows(tasks_qs, chunk_size * 4)
+    prediction_rows = _prediction_rows(tasks_qs, chunk_size)
+    next_prediction = next(prediction_rows, None)
     # Records share the decoded dicts, which nothing downstream mutates.
     decoded: dict[str, Any] = {}
     agreements: dict[tuple[str, ...], float | None] = {}
@@ -313,6 +338,12 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
             )
             values.append(value)
             pending = next(annotation_rows, None)
+        predictions = []
+        while next_prediction is not None and next_prediction[0] <= task_id:
+            if next_prediction[0] == task_id:
+                _, model_name, raw, score = next_prediction
+                predictions.append({"model": model_name, "value": _loads(raw), "score": score})
+            next_prediction = next(prediction_rows, None)
         split = splits.get(document_id)
         if only_split is not None and split != only_split:
             continue
@@ -351,6 +382,7 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
             "agreement": agreement,
             "tokens": tokens,
             "bio": bio,
+            "predictions": predictions,
         }
 
 

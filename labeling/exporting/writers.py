@@ -77,10 +77,11 @@ FIELDS: tuple[str, ...] = (
     "agreement",
     "tokens",
     "bio",
+    "predictions",
 )
 _FIELD_SET = frozenset(FIELDS)
 # Nested fields that CSV writes as one JSON string each.
-NESTED_FIELDS: tuple[str, ...] = ("annotations", "gold", "tokens", "bio")
+NESTED_FIELDS: tuple[str, ...] = ("annotations", "gold", "tokens", "bio", "predictions")
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
 CONTENT_TYPES: dict[str, str] = {
     "jsonl": "application/x-ndjson; charset=utf-8",
@@ -160,6 +161,13 @@ def parquet_schema(value_type: pa.DataType | None = None) -> pa.Schema:
             pa.field("updated_at", pa.string()),  # ISO 8601 with offset, as in JSONL
         ]
     )
+    prediction = pa.struct(
+        [
+            pa.field("model", pa.string()),
+            pa.field("value", value),
+            pa.field("score", pa.float64()),
+        ]
+    )
     return pa.schema(
         [
             pa.field("task_id", pa.int64()),
@@ -181,6 +189,7 @@ def parquet_schema(value_type: pa.DataType | None = None) -> pa.Schema:
             pa.field("agreement", pa.float64()),
             pa.field("tokens", pa.list_(pa.list_(pa.int64()))),  # [[start, end], ...]
             pa.field("bio", _BIO_TYPE),
+            pa.field("predictions", pa.list_(prediction)),
         ],
         metadata={"labeling.format_version": FORMAT_VERSION},
     )
@@ -231,6 +240,8 @@ def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
     out = {field: record.get(field) for field in FIELDS}
     if out["annotations"] is None:
         out["annotations"] = []
+    if out["predictions"] is None:
+        out["predictions"] = []
     for field in ("gold_confidence", "agreement"):
         value = out[field]
         if value is not None and value != value:
@@ -307,6 +318,7 @@ def _csv_row(
         _finite(r["agreement"]),
         _json(r["tokens"]),
         _json(r["bio"]),
+        _json(r["predictions"]),
     )
 
 
@@ -415,6 +427,16 @@ def _parquet_columns(batch: Sequence[Mapping[str, Any]], schema: pa.Schema) -> l
     ]
     if as_json:
         columns["gold"] = [None if g is None else dumps(g).decode("utf-8") for g in columns["gold"]]
+        columns["predictions"] = [
+            [
+                {
+                    **p,
+                    "value": None if p.get("value") is None else dumps(p["value"]).decode("utf-8"),
+                }
+                for p in predictions
+            ]
+            for predictions in columns["predictions"]
+        ]
     return [pa.array(columns[field.name], type=field.type, from_pandas=False) for field in schema]
 
 

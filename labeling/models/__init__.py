@@ -11,8 +11,9 @@
 - ``gold``: GoldLabel
 - ``background_jobs``: the rows run by ``labeling.jobs``: AgreementRun, Export,
   ImportJob, GoldJob
-- quality control's models live in ``labeling.quality.models`` and webhooks' in
-  ``labeling.webhooks.models``; both are registered here.
+- quality control's models live in ``labeling.quality.models``, webhooks' in
+  ``labeling.webhooks.models`` and predictions' in ``labeling.predictions.models``; all
+  are registered here.
 """
 
 from labeling.models.annotations import Annotation, AnnotationRevision
@@ -32,7 +33,9 @@ from labeling.models.gold import GoldLabel, GoldMethod
 from labeling.models.projects import KIND_MAX_LENGTH, LabelSchema, Level, Membership, Project, Role
 from labeling.models.tasks import Assignment, AssignmentStatus, Task
 
-# Quality control lives in its own module; importing it here registers its models.
+# Predictions, quality control and webhooks live in their capability packages; importing
+# their models here registers them.
+from labeling.predictions.models import Prediction
 from labeling.quality.models import (
     AnnotatorState,
     AnnotatorStatus,
@@ -45,8 +48,6 @@ from labeling.quality.models import (
     QualitySettings,
     Reservation,
 )
-
-# Webhooks live in their own module; importing it here registers their models.
 from labeling.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "LabelSchema",
     "Level",
     "Membership",
+    "Prediction",
     "Project",
     "Qualification",
     "QualitySettings",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.db.models import Count, QuerySet
@@ -9,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from labeling.admin import ScopedAdmin, excerpt, pretty_json
+from labeling.webhooks.delivering import forget_webhooks
 from labeling.webhooks.models import Webhook, WebhookDelivery
 
 
@@ -26,6 +29,20 @@ class WebhookAdmin(ScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(n_deliveries=Count("deliveries"))
+
+    def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_webhooks(obj.project_id)
+
+    def delete_model(self, request: HttpRequest, obj: Webhook) -> None:
+        super().delete_model(request, obj)
+        forget_webhooks(obj.project_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        projects = set(queryset.values_list("project_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for project_id in projects:
+            forget_webhooks(project_id)
 
     @admin.display(description="events")
     def event_list(self, obj: Webhook) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import urllib3
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ RESPONSE_KEPT = 1000  # characters of the receiver's answer kept in the log
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 OVERDUE_AFTER = timedelta(seconds=60)  # embedded: a try this late lost its timer thread
 MAX_RESUMED = 100
+NO_WEBHOOKS_CACHED_SECONDS = 60
 
 
 def _options() -> dict[str, Any]:
@@ -63,15 +65,33 @@ def event_body(event: events.Event, *, at: datetime | None = None) -> str:
     return orjson.dumps({"type": event.name, "timestamp": stamp, "data": data}).decode()
 
 
+def has_webhooks_key(project_id: int) -> str:
+    return f"labeling:has-webhooks:{project_id}"
+
+
+def forget_webhooks(project_id: int) -> None:
+    """Call when a project's webhooks change: the next event reads them again."""
+    cache.delete(has_webhooks_key(project_id))
+
+
 def queue_deliveries(event: events.Event) -> None:
-    """Write and hand off one delivery per active webhook of the project that wants ``event``."""
-    hooks = [
-        hook
-        for hook in Webhook.objects.filter(project_id=event.project_id, active=True).only(
-            "id", "events"
-        )
-        if event.name in (hook.events or ())
-    ]
+    """Write and hand off one delivery per active webhook of the project that wants ``event``.
+
+    A project without active webhooks costs no query for ``NO_WEBHOOKS_CACHED_SECONDS``
+    after it was found to have none (the annotators' submits publish events); changing a
+    webhook forgets that at once in this process, and in every process when the cache is
+    shared (``CACHE_URL``), else within that time.
+    """
+    key = has_webhooks_key(event.project_id)
+    if cache.get(key) == 0:
+        return
+    active = list(
+        Webhook.objects.filter(project_id=event.project_id, active=True).only("id", "events")
+    )
+    if not active:
+        cache.set(key, 0, NO_WEBHOOKS_CACHED_SECONDS)
+        return
+    hooks = [hook for hook in active if event.name in (hook.events or ())]
     if not hooks:
         return
     body = event_body(event)

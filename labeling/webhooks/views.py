@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import access_webhook, access_webhook_delivery, access_webhooks_of
-from labeling.webhooks.delivering import resume_due_deliveries
+from labeling.webhooks.delivering import forget_webhooks, resume_due_deliveries
 from labeling.webhooks.models import Webhook, WebhookDelivery
 from labeling.webhooks.serializers import (
     WebhookCreatedSerializer,
@@ -44,6 +44,7 @@ class ProjectWebhooksView(GenericAPIView):
         data.setdefault("secret", new_secret())
         creator = request.user if request.user.is_authenticated else None
         hook = Webhook.objects.create(project=project, created_by=creator, **data)
+        forget_webhooks(project.pk)
         return Response(WebhookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
 
@@ -60,11 +61,14 @@ class WebhookDetailView(APIView):
         body = WebhookSerializer(hook, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         body.save()
+        forget_webhooks(hook.project_id)
         return Response(WebhookSerializer(hook).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, webhook_id: int) -> Response:
-        access_webhook(request.user, webhook_id).delete()
+        hook = access_webhook(request.user, webhook_id)
+        hook.delete()
+        forget_webhooks(hook.project_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,7 +2,10 @@
 
 ``export_records.jsonl`` and ``export_records.csv`` beside this module were written by
 the writers of commit dc6ebbb (before orjson and ``csv.writer``) from :func:`records`;
-the current writers must reproduce them byte for byte.
+the current writers must reproduce them byte for byte. The ``predictions`` field was
+appended later (``,"predictions":[]`` before each JSONL record's closing brace, a
+``predictions`` column holding ``[]`` in CSV); with it removed, the files are the old
+bytes exactly (checked when it was added).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@
 
 import { api, ApiError, el } from "./api.js";
 import { renderText } from "./spans.js";
+import { predictionList } from "./predictions.js";
 
 const widgets = {}; // widget name -> module, loaded on first use
 async function widgetModule(name) {
@@ -417,7 +418,7 @@ function render() {
     el("span", { class: "lb-spacer" }),
     oneKey ? el("span", { class: "lb-muted lb-small" }, "a label key submits") : null,
   );
-  main.replaceChildren(el("div", { class: "lb-card lb-task" }, head, target, text, el("div", { id: "lb-message" }), body, actions));
+  main.replaceChildren(el("div", { class: "lb-card lb-task" }, head, target, text, el("div", { id: "lb-message" }), body, predictionList(t, state.sentences), actions));
   const guidelines = document.getElementById("lb-guidelines");
   if (guidelines) guidelines.textContent = t.guidelines || "This project has no guidelines yet.";
   renderTextOnly();

@@ -1,0 +1,13 @@
+"""Routes of model predictions, included by ``labeling.urls``."""
+
+from django.urls import path
+
+from labeling.predictions import views
+
+urlpatterns = [
+    path(
+        "projects/<int:project_id>/predictions/",
+        views.ProjectPredictionsView.as_view(),
+        name="project-predictions",
+    ),
+]
