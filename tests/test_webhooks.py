@@ -189,7 +189,7 @@ def test_a_webhook_shows_its_secret_once_and_never_again(world, webhook_settings
         ({"url": "http://10.1.2.3/hook"}, "url", "LABELING_WEBHOOKS_ALLOW_PRIVATE"),
         ({"url": "http://[fd00::1]/hook"}, "url", "LABELING_WEBHOOKS_ALLOW_PRIVATE"),
         ({"url": "http://0.0.0.0:8000/"}, "url", "not a reachable"),
-        ({"url": "https://example.org/", "events": ["nope"]}, "events.0", "not a valid choice"),
+        ({"url": "https://example.org/", "events": ["nope"]}, "events[0]", "not a valid choice"),
         ({"url": "https://example.org/", "events": []}, "events", ""),
         ({"url": "https://example.org/", "secret": "hunter2"}, "secret", "whsec_"),
         ({"url": "https://example.org/", "secret": "whsec_c2hvcnQ="}, "secret", "24"),

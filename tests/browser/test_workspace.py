@@ -310,3 +310,45 @@ def test_annotator_accepts_a_suggested_triple_with_one_key(new_page, shot, proje
     page.wait_for_selector("text=Your change was saved.")
     annotation.refresh_from_db()
     assert (annotation.revision, annotation.from_suggestion) == (2, True)
+
+
+def test_annotator_sees_model_predictions_beside_the_suggestions(new_page, shot, project) -> None:
+    from labeling.predictions.importing import import_predictions
+
+    first = Task.objects.filter(project=project, kind="attribution").order_by("position").first()
+    sentence = Sentence.objects.get(pk=first.sentence_id)
+    quote = "We will not back down"
+    start = TEXT.index(quote)
+    cue = TEXT.index("said")
+    import_predictions(
+        project=project,
+        items=[
+            {
+                "task": first.pk,
+                "model": "span-model",
+                "score": 0.75,
+                "value": {
+                    "attributions": [
+                        {
+                            "source": {"start": TEXT.index("the minister"), "end": cue - 1},
+                            "cue": {"start": cue, "end": cue + 4},
+                            "content": {"start": start, "end": start + len(quote)},
+                        }
+                    ]
+                },
+            }
+        ],
+    )
+    assert sentence.start <= cue < sentence.end
+    page = new_page()
+    log_in(page, "ann3")
+    page.goto(f"/admin/labeling/annotate/?project={project.pk}&kind=attribution")
+    page.wait_for_selector("[data-testid=prediction]")
+    assert current_task_id(page) == first.pk
+    shown = page.locator("[data-testid=prediction]").first.inner_text()
+    assert "span-model" in shown
+    assert "cue: “said”" in shown
+    assert f"content: “{quote}”" in shown
+    assert "score 0.75" in shown
+    assert page.locator("[data-testid=suggestion]").count() >= 1  # the rules' list stays
+    shot(page, "06_workspace_predictions")
