@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0010_webhooks'),
+        ('labeling', '0011_annotator_settings'),
     ]
 
     operations = [
