@@ -314,3 +314,79 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> float | N
             return time.monotonic() - started
         time.sleep(interval)
     return None
+
+
+# ----------------------------------------------------------------------------- drill
+
+
+@dataclass
+class RunDrill:
+    """A running stack with annotators submitting while a lead's agreement run computes."""
+
+    stack: Stack
+    world: World
+    lead: Api
+    loops: list[AnnotatorLoop]
+    calls: list[Call]
+
+    def request_run(self) -> int:
+        """The lead asks for an agreement run (202); returns its id."""
+        status, run = self.lead.request(
+            "POST",
+            f"/api/projects/{self.world.project_id}/agreement-runs/",
+            {"kind": "verifiability"},
+        )
+        assert status == 202, (status, run)
+        return int(run["id"])
+
+    def wait_until(self, run_id: int, started: Any, timeout: float = 120.0) -> None:
+        """Wait until ``started(run row)`` holds (e.g. it is running, or has progressed)."""
+        from labeling.models import AgreementRun
+
+        deadline = time.monotonic() + timeout
+        while not started(AgreementRun.objects.get(pk=run_id)):
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.2)
+
+    def wait_for_end(self, run_id: int, since: float, timeout: float) -> tuple[Any, float]:
+        """Poll the run as the lead until done or failed; (its body or None, seconds since)."""
+        final = None
+        while time.monotonic() - since < timeout:
+            status, body = self.lead.request("GET", f"/api/agreement-runs/{run_id}/", what="poll")
+            if status == 200 and body["status"] in ("done", "failed"):
+                final = body
+                break
+            time.sleep(0.5)
+        return final, time.monotonic() - since
+
+    def stop_annotators(self) -> int:
+        """Stop the annotator loops; returns how many annotations they submitted."""
+        for loop in self.loops:
+            loop.stop()
+        return sum(loop.submitted for loop in self.loops)
+
+
+@contextmanager
+def run_drill(name: str, *, n_tasks: int, draws: int) -> Iterator[RunDrill]:
+    """The kill drills' set-up: a stack (web, worker, beat) on a world of ``n_tasks`` tasks,
+    with one submitting loop per annotator; ``draws`` bootstrap draws set the run's length.
+    """
+    with stack(name, env={"LABELING_BOOTSTRAP_DRAWS": str(draws)}) as s:
+        world = build_world(n_tasks=n_tasks)
+        port = free_port()
+        s.start_web(port)
+        s.start_worker()
+        s.start_beat()
+        calls: list[Call] = []
+        loops = [
+            AnnotatorLoop(Api(port, token, calls), world.project_id)
+            for token in world.annotator_tokens
+        ]
+        for loop in loops:
+            loop.start()
+        drill = RunDrill(s, world, Api(port, world.lead_token, calls), loops, calls)
+        try:
+            yield drill
+        finally:
+            for loop in loops:
+                loop.stopped.set()

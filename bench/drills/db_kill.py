@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.drills._stack import AnnotatorLoop, Api, build_world, free_port, stack, summary  # noqa: E402
+from bench.drills._stack import run_drill, summary  # noqa: E402
 
 GOAL_SECONDS = 120.0
 
@@ -45,30 +45,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20000)
     parser.add_argument("--draws", type=int, default=4000)
     args = parser.parse_args()
-    with stack("db_kill_jobs", env={"LABELING_BOOTSTRAP_DRAWS": str(args.draws)}) as s:
+    with run_drill("db_kill_jobs", n_tasks=args.tasks, draws=args.draws) as drill:
         from labeling.models import AgreementRun
 
-        world = build_world(n_tasks=args.tasks)
-        port = free_port()
-        s.start_web(port)
-        s.start_worker()
-        s.start_beat()
-        calls: list = []
-        lead = Api(port, world.lead_token, calls)
-        loops = [
-            AnnotatorLoop(Api(port, t, calls), world.project_id) for t in world.annotator_tokens
-        ]
-        for loop in loops:
-            loop.start()
+        calls, lead, project_id = drill.calls, drill.lead, drill.world.project_id
         time.sleep(3)
-        status, run = lead.request(
-            "POST", f"/api/projects/{world.project_id}/agreement-runs/", {"kind": "verifiability"}
-        )
-        assert status == 202, (status, run)
-        deadline = time.monotonic() + 120
-        while AgreementRun.objects.get(pk=run["id"]).status != "running":
-            assert time.monotonic() < deadline, "the run never started"
-            time.sleep(0.2)
+        run_id = drill.request_run()
+        drill.wait_until(run_id, lambda run: run.status == "running")
         killed = []
         for i in range(args.kills):
             if i:
@@ -78,24 +61,14 @@ def main() -> None:
         after = len(calls)
         first_ok = None
         while time.monotonic() - last_kill < 30:
-            status, _ = lead.request(
-                "GET", f"/api/projects/{world.project_id}/progress/", what="lead"
-            )
+            status, _ = lead.request("GET", f"/api/projects/{project_id}/progress/", what="lead")
             if status == 200:
                 first_ok = time.monotonic() - last_kill
                 break
             time.sleep(0.05)
-        final = None
-        while time.monotonic() - last_kill < GOAL_SECONDS + 60:
-            status, body = lead.request("GET", f"/api/agreement-runs/{run['id']}/", what="poll")
-            if status == 200 and body["status"] in ("done", "failed"):
-                final = body
-                break
-            time.sleep(0.5)
-        run_recovery = time.monotonic() - last_kill
-        for loop in loops:
-            loop.stop()
-        row = AgreementRun.objects.get(pk=run["id"])
+        final, run_recovery = drill.wait_for_end(run_id, last_kill, GOAL_SECONDS + 60)
+        drill.stop_annotators()
+        row = AgreementRun.objects.get(pk=run_id)
         n503 = sum(c.status == 503 for c in calls)
         n500 = sum(c.status >= 500 and c.status != 503 for c in calls)
         print(

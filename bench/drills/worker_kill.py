@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.drills._stack import AnnotatorLoop, Api, build_world, free_port, stack, summary  # noqa: E402
+from bench.drills._stack import run_drill, summary  # noqa: E402
 
 GOAL_SECONDS = 120.0
 
@@ -33,30 +33,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20000)
     parser.add_argument("--draws", type=int, default=4000, help="bootstrap draws (run length)")
     args = parser.parse_args()
-    env = {"LABELING_BOOTSTRAP_DRAWS": str(args.draws)}
-    with stack(f"worker_kill_{args.target}_jobs", env=env) as s:
+    name = f"worker_kill_{args.target}_jobs"
+    with run_drill(name, n_tasks=args.tasks, draws=args.draws) as drill:
         from labeling.models import AgreementRun
 
-        world = build_world(n_tasks=args.tasks)
-        port = free_port()
-        s.start_web(port)
-        s.start_worker()
-        s.start_beat()
-        calls: list = []
-        lead = Api(port, world.lead_token, calls)
-        loops = [
-            AnnotatorLoop(Api(port, t, calls), world.project_id) for t in world.annotator_tokens
-        ]
-        for loop in loops:
-            loop.start()
-        status, run = lead.request(
-            "POST", f"/api/projects/{world.project_id}/agreement-runs/", {"kind": "verifiability"}
-        )
-        assert status == 202, (status, run)
-        deadline = time.monotonic() + 120
-        while AgreementRun.objects.get(pk=run["id"]).progress < 0.05:
-            assert time.monotonic() < deadline, "the run never started"
-            time.sleep(0.2)
+        s, calls = drill.stack, drill.calls
+        run_id = drill.request_run()
+        drill.wait_until(run_id, lambda run: run.progress >= 0.05)
         if args.target == "group":
             s.kill_group("worker")
             killed = time.monotonic()
@@ -68,23 +51,15 @@ def main() -> None:
             killed = time.monotonic()
         print(
             f"killed the worker's {args.target} at progress "
-            f"{AgreementRun.objects.get(pk=run['id']).progress:.2f}"
+            f"{AgreementRun.objects.get(pk=run_id).progress:.2f}"
         )
-        final = None
-        while time.monotonic() - killed < GOAL_SECONDS + 60:
-            status, body = lead.request("GET", f"/api/agreement-runs/{run['id']}/", what="poll")
-            if status == 200 and body["status"] in ("done", "failed"):
-                final = body
-                break
-            time.sleep(0.5)
-        recovery = time.monotonic() - killed
-        for loop in loops:
-            loop.stop()
-        row = AgreementRun.objects.get(pk=run["id"])
+        final, recovery = drill.wait_for_end(run_id, killed, GOAL_SECONDS + 60)
+        submitted = drill.stop_annotators()
+        row = AgreementRun.objects.get(pk=run_id)
         print(
             f"worker kill ({args.target}): run {row.status} after {row.attempts} attempts, "
             f"recovery {recovery:.1f}s after the kill; {summary(calls)}; "
-            f"submitted {sum(loop.submitted for loop in loops)}; load {os.getloadavg()[0]:.2f}"
+            f"submitted {submitted}; load {os.getloadavg()[0]:.2f}"
         )
         assert final is not None, "the run did not end"
         assert final["status"] == "done", final
