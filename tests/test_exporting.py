@@ -529,3 +529,28 @@ def test_bio_tags_equal_the_quadratic_definition(words, raw_spans):
         span = {"start": 7 + start, "end": 7 + start + length}
         attributions.append({r: span if r == role else None for r in ROLES})
     assert role_bio_tags(tokens, attributions) == reference_bio_tags(tokens, attributions)
+
+
+def test_updated_at_has_six_fraction_digits_and_the_utc_offset(make_user):
+    """Whole seconds, a trimmed fraction and another zone all read back the same way.
+
+    PostgreSQL reads the timestamps in binary and formats them in Python; SQLite through
+    the ORM: both give ISO 8601 in UTC with microseconds and ``+00:00``.
+    """
+    users = [make_user(f"ts{i}") for i in range(3)]
+    project = make_project(annotators=users, overlap=3)
+    add_documents(project, ["One sentence only."])
+    task = Task.objects.get(project=project, kind="verifiability")
+    stamps = [
+        dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 12, 0, 0, 500000, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    ]
+    for user, when in zip(users, stamps, strict=True):
+        annotate(task, user, {"label": "verifiable"}, when=when)
+    (record,) = [r for r in iter_records(project, ExportOptions()) if r["task_id"] == task.pk]
+    assert [a["updated_at"] for a in record["annotations"]] == [
+        "2024-05-01T12:00:00.000000+00:00",
+        "2024-05-01T12:00:00.500000+00:00",
+        "2024-05-01T12:00:00.123456+00:00",
+    ]
