@@ -59,9 +59,9 @@ def shot() -> object:
     """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page: object, name: str) -> Path:
+    def take(page: object, name: str, *, full_page: bool = True) -> Path:
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
