@@ -35,7 +35,7 @@ from labeling.access import (
     can_create_project,
     page_gate,
 )
-from labeling.exceptions import DomainError
+from labeling.exceptions import DomainError, InvalidInput
 from labeling.importing.uploads import too_large_message, upload_too_large
 from labeling.kinds import BUILTIN, KindSpec, kind_spec, kinds_in
 from labeling.models import (
@@ -59,6 +59,16 @@ from labeling.models import (
 from labeling.offsets import Utf16Index, to_utf16
 from labeling.quality.admin_views import quality_view
 from labeling.quality.dataset import real_annotations, regular_tasks
+from labeling.review.admin_views import disputed_view, queue_query
+from labeling.review.disputed import (
+    DisputedFilter,
+    describe_disputed,
+    disputed_filter,
+    disputed_items,
+    neighbour,
+    page_rows,
+    position,
+)
 from labeling.task_context.sentence_window import sentence_window
 
 
@@ -78,6 +88,7 @@ def site_urls(site: admin.AdminSite) -> list[URLPattern]:
         view(import_status_view, "import-job/<int:job_id>/status/", "labeling_import_status"),
         view(adjudicate_view, "task/<int:task_id>/adjudicate/", "labeling_adjudicate"),
         view(quality_view, "project/<int:project_id>/quality/", "labeling_quality"),
+        view(disputed_view, "project/<int:project_id>/disputed/", "labeling_disputed"),
     ]
 
 
@@ -117,6 +128,10 @@ def _pick_kind(request: HttpRequest, kinds: list[tuple[str, str]]) -> str:
 # Annotate
 
 
+#: Session key: projects whose lead said yes to annotating in the workspace.
+LEAD_ANNOTATES_KEY = "labeling_lead_annotates"
+
+
 def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> HttpResponse:
     """The annotator workspace: pick a project and kind; the page's JavaScript does the rest."""
     access = access_for(request)
@@ -138,11 +153,24 @@ def annotate_view(request: HttpRequest, site: admin.AdminSite | None = None) -> 
         kinds = kinds_in(list(project.schemas.all()))
         kind = _pick_kind(request, kinds)
     kind_config = _kind_config(project.schemas.all(), kind) if project and kind else {}
+    ask_lead = False
+    if project is not None and kind and access.leads(project.pk):
+        # A lead (or staff) opening the workspace would be leased a task (for 30 minutes,
+        # most disputed first for routing) and annotate: ask once per project and session.
+        agreed = set(request.session.get(LEAD_ANNOTATES_KEY, []))
+        if request.GET.get("as_annotator") == "1":
+            agreed.add(project.pk)
+            request.session[LEAD_ANNOTATES_KEY] = sorted(agreed)
+        ask_lead = project.pk not in agreed
     return _render(
         request,
         "annotate.html",
         {
             "title": "Annotate",
+            "ask_lead": ask_lead,
+            "disputed_url": reverse("admin:labeling_disputed", args=[project.pk]) + f"?kind={kind}"
+            if project is not None
+            else "",
             "projects": projects,
             "project": project,
             "kinds": kinds,
@@ -687,6 +715,9 @@ def progress_view(
 # Agreement dashboard
 
 
+DASHBOARD_DISPUTED = 10  # rows of the review queue on the dashboard
+
+
 def _run_point(run: AgreementRun) -> dict[str, Any]:
     result = run.result if isinstance(run.result, dict) else {}
     return {
@@ -749,18 +780,19 @@ def agreement_view(
         }
         points.append(_run_point(run))
     result = latest.result if latest and isinstance(latest.result, dict) else None
-    disputed = (result or {}).get("most_disputed", [])[:50]
-    gold_of = dict(
-        GoldLabel.objects.filter(task_id__in=[d["task_id"] for d in disputed]).values_list(
-            "task_id", "method"
-        )
-    )
+    # The first open (not adjudicated) items of the review queue; the Disputed page has all.
+    queue = disputed_items(project_id=project.pk, kind=kind) if kind else None
+    disputed = describe_disputed(list(page_rows(queue)[:DASHBOARD_DISPUTED])) if queue else []
     summarize = kind_spec(kind).value_summary if kind else str
+    query = queue_query(kind, DisputedFilter())
     for item in disputed:
-        item["gold_method"] = gold_of.get(item["task_id"])
+        item["text"] = item["sentence"]["text"]
+        item["gold_method"] = (item["gold"] or {}).get("method")
         for annotation in item.get("annotations", []):
             annotation["summary"] = summarize(annotation.get("value"))
-        item["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[item["task_id"]])
+        item["adjudicate_url"] = (
+            reverse("admin:labeling_adjudicate", args=[item["task_id"]]) + f"?{query}"
+        )
     pending = next((r for r in runs if r.status in (JobStatus.QUEUED, JobStatus.RUNNING)), None)
     roles = ("source", "cue", "content")
     span_rows = {}
@@ -783,6 +815,8 @@ def agreement_view(
             "annotations_since": annotations_since(latest) if latest else None,
             "result": result,
             "disputed": disputed,
+            "disputed_open": queue.count() if queue is not None else 0,
+            "disputed_url": reverse("admin:labeling_disputed", args=[project.pk]) + f"?{query}",
             "kind_config": kind_config,
             "span_roles": roles,
             "span_rows": span_rows,
@@ -802,6 +836,28 @@ def agreement_view(
 
 # ---------------------------------------------------------------------------------------
 # Adjudication
+
+
+def _queue_nav(task: Task, filters: DisputedFilter) -> dict[str, Any]:
+    """Where ``task`` stands in the filtered review queue, and its neighbours' pages."""
+    query = queue_query(task.kind, filters)
+    at: dict[str, Any] = {"project_id": task.project_id, "kind": task.kind, "task_id": task.pk}
+
+    def url(task_id: int | None) -> str | None:
+        if task_id is None:
+            return None
+        return reverse("admin:labeling_adjudicate", args=[task_id]) + f"?{query}"
+
+    return {
+        "position": position(**at, filters=filters),
+        "count": disputed_items(
+            project_id=task.project_id, kind=task.kind, filters=filters
+        ).count(),
+        "next_url": url(neighbour(**at, filters=filters)),
+        "prev_url": url(neighbour(**at, filters=filters, forward=False)),
+        "queue_url": reverse("admin:labeling_disputed", args=[task.project_id]) + f"?{query}",
+        "filters": filters,
+    }
 
 
 class AdjudicateForm(forms.Form):
@@ -857,6 +913,11 @@ def adjudicate_view(
         a.summary = spec.value_summary(a.value)  # type: ignore[attr-defined]
     schema = LabelSchema.objects.filter(project_id=task.project_id, kind=task.kind).first()
     kind_config = _kind_config([schema] if schema else [], task.kind)
+    try:
+        filters = disputed_filter(request.GET)
+    except InvalidInput:
+        filters = DisputedFilter()
+    queue = _queue_nav(task, filters)
     form = AdjudicateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -868,6 +929,10 @@ def adjudicate_view(
             messages.error(request, f"The gold label was not saved. {where}{exc.message}")
         else:
             messages.success(request, f"Gold label of task {task.pk} saved ({how}).")
+            if request.POST.get("then") == "next":
+                following = _queue_nav(task, filters)["next_url"]  # skips the one just decided
+                if following:
+                    return HttpResponseRedirect(following)
             back = request.POST.get("next") or ""
             if back.startswith("/admin/"):
                 return HttpResponseRedirect(back)
@@ -898,6 +963,7 @@ def adjudicate_view(
             "kind_config": kind_config,
             "form": form,
             "next": back,
+            "queue": queue,
             # spans.js counts UTF-16 code units, like every page's JavaScript.
             "spans_data": to_utf16(
                 {
@@ -919,6 +985,11 @@ def adjudicate_view(
                         for a in annotations.values()
                     ],
                     "gold": gold.value if gold else None,
+                    "taskId": task.pk,
+                    "api": "/api/",
+                    "nextUrl": queue["next_url"],
+                    "prevUrl": queue["prev_url"],
+                    "queueUrl": queue["queue_url"],
                 },
                 Utf16Index(task.document.text),
             ),

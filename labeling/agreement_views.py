@@ -6,7 +6,7 @@ missing objects), 403 for the project's annotators, who must not learn agreement
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -32,7 +32,12 @@ from labeling.exceptions import InvalidInput
 from labeling.jobs.sweeps import recover_if_dead, take_over_dead_claims
 from labeling.kinds import SchemaError, parse_kind_name
 from labeling.models import AgreementRun, Task
-from labeling.review.disputed import describe_disputed, disputed_queue
+from labeling.review.disputed import (
+    describe_disputed,
+    disputed_filter,
+    disputed_items,
+    page_rows,
+)
 from labeling.serializers import KIND_HELP
 
 KIND_PARAM = OpenApiParameter("kind", str, description=KIND_HELP)
@@ -100,29 +105,44 @@ class AgreementRunDetailView(GenericAPIView):
         return Response(body)
 
 
+DISPUTED_PARAMS = [
+    KIND_REQUIRED,
+    OpenApiParameter("target", str, description="Only tasks of this stance target."),
+    OpenApiParameter("document", int, description="Only tasks of this document (its id)."),
+    OpenApiParameter(
+        "adjudicated",
+        str,
+        enum=["false", "true", "any"],
+        description="false (default): tasks no lead has decided yet; true: only decided "
+        "ones; any: both.",
+    ),
+    OpenApiParameter(
+        "include_adjudicated",
+        bool,
+        description="Also list tasks a lead already decided (the same as adjudicated=any).",
+    ),
+    OFFSET_UNIT_PARAM,
+]
+
+
 class DisputedTasksView(GenericAPIView):
-    """Tasks of a kind most disputed first (per the latest finished run), for adjudication."""
+    """Every disputed task of a kind, most disputed first (per the latest finished run).
+
+    A task is disputed when its disagreement in the run is above 0. Filter by target,
+    document and whether a lead adjudicated it; page with ``page`` and ``page_size``.
+    """
 
     serializer_class = DisputedTaskSerializer
-    queryset = Task.objects.none()  # for the schema; requests use review.disputed_queue()
+    queryset = Task.objects.none()  # for the schema; requests use review.disputed_items()
 
-    @extend_schema(
-        parameters=[
-            KIND_REQUIRED,
-            OpenApiParameter(
-                "include_adjudicated", bool, description="Also list tasks a lead already decided."
-            ),
-            OFFSET_UNIT_PARAM,
-        ],
-        responses=DisputedTaskSerializer(many=True),
-    )
+    @extend_schema(parameters=DISPUTED_PARAMS, responses=DisputedTaskSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         offsets = Offsets.of(request)
         project = access_project(request.user, project_id, role=LEAD)
         kind = _kind_param(request, required=True)
-        include = request.query_params.get("include_adjudicated", "").lower() in {"1", "true"}
-        queue: Any = disputed_queue(project_id=project.pk, kind=kind, include_adjudicated=include)
-        page = self.paginate_queryset(queue) or []
-        items = DisputedTaskSerializer(describe_disputed(page), many=True).data
+        filters = disputed_filter(request.query_params)
+        items = disputed_items(project_id=project.pk, kind=kind, filters=filters)
+        page = self.paginate_queryset(page_rows(items)) or []
+        items_out = DisputedTaskSerializer(describe_disputed(page), many=True).data
         # many=True: .data is a ReturnList; the stubs type it as one object's ReturnDict.
-        return self.get_paginated_response(offsets.out_items(items, "document_id"))  # type: ignore[arg-type]
+        return self.get_paginated_response(offsets.out_items(items_out, "document_id"))  # type: ignore[arg-type]

@@ -16,7 +16,15 @@ for a in "$@"; do
 done
 ensure_venv requirements-dev.txt
 
-# Browser tests drive Debian's chromium (never a downloaded browser).
+# Browser tests drive Debian's chromium (never a downloaded browser). Pages must draw every
+# character (emoji, flags, CJK): Debian's emoji and CJK fallback fonts, if missing.
+if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null \
+  && ! fc-list 2>/dev/null | grep -q "Noto Color Emoji\|Droid Sans Fallback"; then
+  echo "==> installing Debian's emoji and CJK fonts for the browser tests"
+  apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji \
+      fonts-droid-fallback >/dev/null || echo "==> fonts not installed: glyph checks may fail"
+fi
 if [[ ! -x /usr/bin/chromium ]]; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     echo "==> installing Debian's chromium for the browser tests"

@@ -58,6 +58,7 @@ from labeling.models import (
     Task,
 )
 from labeling.predictions.comparing import compare_models
+from labeling.review.disputed import store_disputed
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +145,8 @@ def _map_pairwise(pairwise: Iterable[dict], annotators: list[dict]) -> list[dict
     return out
 
 
-def _top_disputed(scores: Any, task_ids: np.ndarray, limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` tasks with the highest positive disagreement, ties by task id."""
+def _top_disputed(scores: Any, task_ids: np.ndarray, limit: int | None) -> list[tuple[int, float]]:
+    """The ``limit`` tasks (None: all) with the highest positive disagreement, ties by id."""
     s = np.asarray([np.nan if v is None else v for v in scores], dtype=np.float64)
     if s.size != task_ids.size:
         raise ValueError(f"item_disagreement has {s.size} entries for {task_ids.size} items")
@@ -249,8 +250,13 @@ def compute_run_result(
     bootstrap_draws: int,
     seed: int = 0,
     progress: Progress | None = None,
+    disputed: list[tuple[int, float]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
-    """Load, compute and build the result of (project, kind); returns (result, timings)."""
+    """Load, compute and build the result of (project, kind); returns (result, timings).
+
+    ``disputed``, when given, receives every task with a disagreement above 0 as
+    (task id, score), most disputed first (the review queue's rows).
+    """
 
     def phase(lo: float, hi: float) -> Progress | None:
         return None if progress is None else (lambda f: progress(lo + (hi - lo) * f))
@@ -267,6 +273,9 @@ def compute_run_result(
         timer=lambda: marks.append(time.perf_counter()),
     )
     t0, t1, t2 = marks[0], marks[1], marks[2]
+    scores = outcome.summary.get("item_disagreement")
+    if disputed is not None and scores is not None:
+        disputed.extend(_top_disputed(scores, outcome.task_ids, None))
     result = build_result(
         outcome.summary,
         kind=schema.kind,
@@ -300,12 +309,14 @@ def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
         if trace_memory:
             tracemalloc.start()
         clock["started"] = time.perf_counter()
+        disputed: list[tuple[int, float]] = []
         try:
             result, timings = compute_run_result(
                 project_id=row.project_id,
                 kind=row.kind,
                 bootstrap_draws=settings.LABELING["BOOTSTRAP_DRAWS"],
                 progress=job.progress,
+                disputed=disputed,
             )
         finally:
             if trace_memory:
@@ -313,6 +324,7 @@ def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
                 tracemalloc.stop()
         if trace_memory:
             timings["peak_traced_bytes"] = peak
+        store_disputed(run_id, disputed)  # read only once the run is done
         timings["build"] = timings["store"]
         clock["write"] = time.perf_counter()
         timings["total"] = clock["write"] - clock["started"]

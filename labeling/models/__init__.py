@@ -12,8 +12,8 @@
 - ``background_jobs``: the rows run by ``labeling.jobs``: AgreementRun, Export,
   ImportJob, GoldJob
 - quality control's models live in ``labeling.quality.models``, webhooks' in
-  ``labeling.webhooks.models`` and predictions' in ``labeling.predictions.models``; all
-  are registered here.
+  ``labeling.webhooks.models``, predictions' in ``labeling.predictions.models`` and the
+  review queue's DisputedItem in ``labeling.review.models``; all are registered here.
 """
 
 from labeling.models.annotations import Annotation, AnnotationRevision
@@ -48,6 +48,7 @@ from labeling.quality.models import (
     QualitySettings,
     Reservation,
 )
+from labeling.review.models import DisputedItem
 from labeling.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "BackgroundJob",
     "ControlAnswer",
     "ControlQuestion",
+    "DisputedItem",
     "Document",
     "DocumentPriority",
     "Escalation",

@@ -1,83 +1,191 @@
-"""Disputed-first review: which tasks a lead should adjudicate first, from the latest run.
+"""Disputed-first review: which tasks a lead should adjudicate, from the latest run.
 
-The order comes from the latest finished agreement run of the (project, kind): its
-``most_disputed`` list (highest per-item disagreement first, ties by task id, at most
-``agreement_runs.DISPUTED_LIMIT`` tasks). Tasks already adjudicated by a lead are left
-out unless asked for. Sentences, current annotations and gold labels are read fresh, a
-page at a time, in a constant number of queries.
+Every finished agreement run stores each task it found disputed (disagreement above 0)
+as a ``DisputedItem`` row. The queue is the rows of the latest finished run of a
+(project, kind), most disputed first (ties by task id), filtered and paged in SQL:
+by stance target, by document, adjudicated or not. A page costs a constant number of
+queries whatever its size (count, page, annotations), and the next or previous item of
+the queue one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q, QuerySet, Subquery
 
-from labeling.models import AgreementRun, Annotation, GoldLabel, GoldMethod, JobStatus, Task
+from labeling.exceptions import InvalidInput
+from labeling.models import AgreementRun, Annotation, DisputedItem, GoldMethod, JobStatus
+
+#: Rows written per INSERT when a run stores its disputed tasks.
+STORE_BATCH = 5000
 
 
 @dataclass(frozen=True)
-class DisputedEntry:
-    """One task of the review queue with the disagreement score of the run that ranked it."""
+class DisputedFilter:
+    """Which disputed items to list. ``adjudicated``: False (default) only those still open,
+    True only those a lead decided, None both."""
 
-    task_id: int
-    score: float
-    run_id: int
+    target: str | None = None
+    document_id: int | None = None
+    adjudicated: bool | None = False
+
+    def as_query(self) -> dict[str, str]:
+        """The filter as URL query parameters (for links that keep it)."""
+        out = {}
+        if self.target is not None:
+            out["target"] = self.target
+        if self.document_id is not None:
+            out["document"] = str(self.document_id)
+        out["adjudicated"] = {False: "false", True: "true", None: "any"}[self.adjudicated]
+        return out
 
 
-def latest_done_run(*, project_id: int, kind: str) -> AgreementRun | None:
-    """The newest finished run of (project, kind), or None."""
-    return (
+ADJUDICATED_VALUES = {"true": True, "false": False, "any": None}
+
+
+def disputed_filter(params: Any) -> DisputedFilter:
+    """The queue's filters from query parameters; a bad value is a 400 naming it."""
+    document = params.get("document")
+    document_id = None
+    if document not in (None, ""):
+        try:
+            document_id = int(document)
+        except ValueError:
+            raise InvalidInput(
+                f"must be a document id (an integer); got {document[:40]!r}", field="document"
+            ) from None
+    raw = (params.get("adjudicated") or "").lower()
+    if raw and raw not in ADJUDICATED_VALUES:
+        raise InvalidInput(
+            f"must be one of true, false, any; got {raw[:40]!r}", field="adjudicated"
+        )
+    include = (params.get("include_adjudicated") or "").lower() in {"1", "true"}
+    adjudicated = ADJUDICATED_VALUES[raw] if raw else (None if include else False)
+    target = params.get("target")
+    return DisputedFilter(
+        target=target if target not in (None, "") else None,
+        document_id=document_id,
+        adjudicated=adjudicated,
+    )
+
+
+def store_disputed(run_id: int, disputed: Iterable[tuple[int, float]]) -> None:
+    """Replace the run's rows with (task id, score) pairs (a retried job writes them again)."""
+    rows = [DisputedItem(run_id=run_id, task_id=t, score=s) for t, s in disputed if s > 0]
+    with transaction.atomic():
+        DisputedItem.objects.filter(run_id=run_id).delete()
+        DisputedItem.objects.bulk_create(rows, batch_size=STORE_BATCH)
+
+
+def _latest_run_id(project_id: int, kind: str) -> Subquery:
+    return Subquery(
         AgreementRun.objects.filter(project_id=project_id, kind=kind, status=JobStatus.DONE)
         .order_by("-id")
+        .values("id")[:1]
+    )
+
+
+def _filtered(qs: QuerySet[DisputedItem], filters: DisputedFilter) -> QuerySet[DisputedItem]:
+    if filters.target is not None:
+        qs = qs.filter(task__target=filters.target)
+    if filters.document_id is not None:
+        qs = qs.filter(task__document_id=filters.document_id)
+    decided = Q(task__gold__method=GoldMethod.ADJUDICATED)
+    if filters.adjudicated is True:
+        qs = qs.filter(decided)
+    elif filters.adjudicated is False:
+        qs = qs.exclude(decided)
+    return qs
+
+
+def disputed_items(
+    *, project_id: int, kind: str, filters: DisputedFilter = DisputedFilter()
+) -> QuerySet[DisputedItem]:
+    """The queue as a query: the latest run's rows, filtered, most disputed first.
+
+    Page it (count + page: 2 queries) and describe a page with ``describe_disputed``.
+    """
+    qs = DisputedItem.objects.filter(run_id=_latest_run_id(project_id, kind))
+    return _filtered(qs, filters).order_by("-score", "task_id")
+
+
+def neighbour(
+    *, project_id: int, kind: str, task_id: int, filters: DisputedFilter, forward: bool = True
+) -> int | None:
+    """The task after (or before) ``task_id`` in the filtered queue, or None (2-3 queries).
+
+    Forward wraps around: after the last item comes the first one still listed (other
+    than ``task_id``), so deciding items in any order walks every open one. A task
+    outside the queue (not disputed in the latest run) has the queue's first item after it.
+    """
+    items = disputed_items(project_id=project_id, kind=kind, filters=filters)
+    here = (
+        DisputedItem.objects.filter(run_id=_latest_run_id(project_id, kind), task_id=task_id)
+        .values_list("score", flat=True)
         .first()
     )
-
-
-def disputed_queue(
-    *, project_id: int, kind: str, include_adjudicated: bool = False
-) -> list[DisputedEntry]:
-    """Tasks of (project, kind) most disputed first, per the latest finished run (2 queries)."""
-    run = latest_done_run(project_id=project_id, kind=kind)
-    if run is None or not run.result:
-        return []
-    entries = [
-        DisputedEntry(task_id=int(d["task_id"]), score=float(d["score"]), run_id=run.pk)
-        for d in run.result.get("most_disputed", [])
-    ]
-    if include_adjudicated or not entries:
-        return entries
-    adjudicated = set(
-        GoldLabel.objects.filter(
-            task_id__in=[e.task_id for e in entries], method=GoldMethod.ADJUDICATED
-        ).values_list("task_id", flat=True)
+    if here is None:
+        return items.values_list("task_id", flat=True).first() if forward else None
+    if forward:
+        after = Q(score__lt=here) | Q(score=here, task_id__gt=task_id)
+        found = items.filter(after).values_list("task_id", flat=True).first()
+        if found is None:  # wrap around to the first item still listed
+            found = items.exclude(task_id=task_id).values_list("task_id", flat=True).first()
+        return found
+    before = Q(score__gt=here) | Q(score=here, task_id__lt=task_id)
+    return (
+        items.filter(before).order_by("score", "-task_id").values_list("task_id", flat=True).first()
     )
-    return [e for e in entries if e.task_id not in adjudicated]
 
 
-def describe_disputed(entries: Sequence[DisputedEntry]) -> list[dict[str, Any]]:
-    """Each entry with its sentence, every current annotation and its gold (3 queries)."""
-    ids = [e.task_id for e in entries]
+def position(*, project_id: int, kind: str, task_id: int, filters: DisputedFilter) -> int | None:
+    """1-based place of ``task_id`` in the filtered queue, or None (2 queries)."""
+    here = (
+        DisputedItem.objects.filter(run_id=_latest_run_id(project_id, kind), task_id=task_id)
+        .values_list("score", flat=True)
+        .first()
+    )
+    items = disputed_items(project_id=project_id, kind=kind, filters=filters)
+    if here is None or not items.filter(task_id=task_id).exists():
+        return None
+    ahead = Q(score__gt=here) | Q(score=here, task_id__lt=task_id)
+    return items.filter(ahead).count() + 1
+
+
+def page_rows(items: QuerySet[DisputedItem]) -> QuerySet[DisputedItem]:
+    """The columns a page shows, with its task, sentence and gold (one query)."""
+    return items.select_related("task__sentence", "task__gold").only(
+        "id",
+        "run_id",
+        "score",
+        "task__id",
+        "task__kind",
+        "task__target",
+        "task__document_id",
+        "task__sentence__id",
+        "task__sentence__position",
+        "task__sentence__start",
+        "task__sentence__end",
+        "task__sentence__text",
+        "task__gold__value",
+        "task__gold__method",
+        "task__gold__confidence",
+    )
+
+
+def describe_disputed(rows: Sequence[DisputedItem]) -> list[dict[str, Any]]:
+    """Each row (from ``page_rows``) with its sentence, every annotation and its gold.
+
+    One query beyond the rows themselves (the annotations of the page).
+    """
+    ids = [row.task_id for row in rows]
     if not ids:
         return []
-    tasks = {
-        t.pk: t
-        for t in Task.objects.filter(pk__in=ids)
-        .select_related("sentence")
-        .only(
-            "id",
-            "kind",
-            "target",
-            "document_id",
-            "sentence__id",
-            "sentence__position",
-            "sentence__start",
-            "sentence__end",
-            "sentence__text",
-        )
-    }
     annotations: dict[int, list[dict[str, Any]]] = {}
     username_field = f"annotator__{get_user_model().USERNAME_FIELD}"
     for task_id, annotator_id, username, value in (
@@ -88,18 +196,11 @@ def describe_disputed(entries: Sequence[DisputedEntry]) -> list[dict[str, Any]]:
         annotations.setdefault(task_id, []).append(
             {"annotator": annotator_id, "username": username, "value": value}
         )
-    gold = {
-        task_id: {"value": value, "method": method, "confidence": confidence}
-        for task_id, value, method, confidence in GoldLabel.objects.filter(
-            task_id__in=ids
-        ).values_list("task_id", "value", "method", "confidence")
-    }
     out = []
-    for entry in entries:
-        task = tasks.get(entry.task_id)
-        if task is None:  # deleted since the run
-            continue
+    for row in rows:
+        task = row.task
         s = task.sentence
+        gold = getattr(task, "gold", None)
         out.append(
             {
                 "task_id": task.pk,
@@ -113,10 +214,12 @@ def describe_disputed(entries: Sequence[DisputedEntry]) -> list[dict[str, Any]]:
                     "end": s.end,
                     "text": s.text,
                 },
-                "score": entry.score,
-                "run_id": entry.run_id,
+                "score": row.score,
+                "run_id": row.run_id,
                 "annotations": annotations.get(task.pk, []),
-                "gold": gold.get(task.pk),
+                "gold": None
+                if gold is None
+                else {"value": gold.value, "method": gold.method, "confidence": gold.confidence},
             }
         )
     return out

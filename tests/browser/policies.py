@@ -58,3 +58,45 @@ def axe_problems(page: Any, *, exclude: list[str] | None = None) -> list[str]:
         exclude or [],
     )
     return list(result)
+
+
+BOXES = r"""
+() => {
+  // Draw each distinct non-ASCII character in its element's font and compare the
+  // pixels with a code point no font has (drawn as the missing-glyph box).
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const g = canvas.getContext('2d', {willReadFrequently: true});
+  const draw = (font, text) => {
+    g.clearRect(0, 0, 48, 48); g.font = font; g.textBaseline = 'top'; g.fillStyle = '#000';
+    g.fillText(text, 4, 4);
+    return g.getImageData(0, 0, 48, 48).data.join(',');
+  };
+  const seen = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const font = `${style.fontStyle} ${style.fontWeight} 20px ${style.fontFamily}`;
+    for (const {segment} of segmenter.segment(node.data)) {
+      if (/^[\x00-\x7f\s]*$/.test(segment) || /^\p{M}/u.test(segment)) continue;
+      if (!seen.has(segment)) seen.set(segment, font);
+    }
+  }
+  const boxed = [];
+  for (const [ch, font] of seen) {
+    const box = draw(font, '\u{10FFFD}');
+    const cps = [...ch].filter((c) => !/\p{M}|\u200d|\ufe0f/u.test(c));
+    if (cps.some((c) => draw(font, c) === box)) boxed.push(ch);
+  }
+  return boxed;
+}
+"""
+
+
+def boxed_glyphs(page: Any) -> list[str]:
+    """Characters shown on the page that no installed font draws (they show as boxes)."""
+    return list(page.evaluate(BOXES))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.models import Task
 from labeling.queue import next_task, submit_annotation
 from tests.browser.conftest import log_in
-from tests.browser.policies import axe_problems, csp_violations, watch
+from tests.browser.policies import axe_problems, boxed_glyphs, csp_violations, watch
 from tests.factories import add_documents, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,11 +50,12 @@ def project(make_user):
 
 def check(page, console, shot, name: str, *, axe: bool = True, ready: str | None = None) -> None:
     if ready:
-        page.wait_for_selector(ready)
+        page.wait_for_selector(ready, timeout=60_000)  # Redoc renders slowly under load
     shot(page, name, full_page=axe)  # the API docs are very long pages: their first screen
     problems = csp_violations(page, console)
     assert problems == [], f"{name}: CSP violations {problems}"
     if axe:
+        assert boxed_glyphs(page) == [], f"{name}: characters drawn as boxes"
         findings = axe_problems(page)
         assert findings == [], f"{name}: axe found\n" + "\n".join(findings)
 
