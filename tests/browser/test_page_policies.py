@@ -87,6 +87,7 @@ def test_lead_pages_have_no_csp_violation_and_no_serious_axe_finding(
         ("p08_quality", f"/admin/labeling/project/{p}/quality/", None),
         ("p09_project_new", "/admin/labeling/project/new/", None),
         ("p10_annotate_lead", f"/admin/labeling/annotate/?project={p}", None),
+        ("p14_disputed", f"/admin/labeling/project/{p}/disputed/?kind=verifiability", None),
     ):
         page.goto(url)
         check(page, console, shot, name, ready=ready)
@@ -121,6 +122,8 @@ def test_staff_changelists_and_docs_have_no_csp_violation(new_page, shot, projec
         "agreementrun",
         "export",
         "importjob",
+        "webhook",
+        "webhookdelivery",
     ):
         page.goto(f"/admin/labeling/{model}/")
         check(page, console, shot, f"p20_changelist_{model}")
