@@ -189,4 +189,5 @@ def test_a_new_run_replaces_the_queue_and_a_retry_does_not_duplicate(team) -> No
     second = run(project)
     queue = disputed_items(project_id=project.pk, kind="verifiability")
     assert {row.run_id for row in queue} == {second.pk}
+    assert not DisputedItem.objects.filter(run=first).exists()  # pruned once the second was done
     assert sorted(row.task_id for row in queue) == sorted(t.pk for t in tasks[1:])

@@ -58,7 +58,7 @@ from labeling.models import (
     Task,
 )
 from labeling.predictions.comparing import compare_models
-from labeling.review.disputed import store_disputed
+from labeling.review.disputed import prune_disputed, store_disputed
 
 logger = logging.getLogger(__name__)
 
@@ -341,6 +341,7 @@ def execute_agreement_run(run_id: int, *, trace_memory: bool = False) -> None:
     timings["store"] = timings["build"] + timings["write"]
     timings["total"] = ended - clock["started"]
     AgreementRun.objects.filter(pk=run_id, status=JobStatus.DONE).update(timings=timings)
+    prune_disputed(run_id)  # the older runs' queues are never read again
     run = AgreementRun.objects.filter(pk=run_id).values("project_id", "kind").first()
     if run is not None:
         events.publish(events.RUN_DONE, project_id=run["project_id"], kind=run["kind"], id=run_id)

@@ -82,6 +82,21 @@ def store_disputed(run_id: int, disputed: Iterable[tuple[int, float]]) -> None:
         DisputedItem.objects.bulk_create(rows, batch_size=STORE_BATCH)
 
 
+def prune_disputed(run_id: int) -> int:
+    """Drop the rows of older runs of the same (project, kind) once ``run_id`` is done.
+
+    Only the latest finished run's rows are ever read; this keeps the table at about one
+    run's disputed tasks per (project, kind). Returns the number of rows deleted.
+    """
+    run = AgreementRun.objects.filter(pk=run_id).values("project_id", "kind").first()
+    if run is None:
+        return 0
+    deleted, _ = DisputedItem.objects.filter(
+        run__project_id=run["project_id"], run__kind=run["kind"], run_id__lt=run_id
+    ).delete()
+    return deleted
+
+
 def _latest_run_id(project_id: int, kind: str) -> Subquery:
     return Subquery(
         AgreementRun.objects.filter(project_id=project_id, kind=kind, status=JobStatus.DONE)

@@ -25,23 +25,123 @@ function none(container, text) {
 
 export const fmt = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? "—" : Number(v).toFixed(d));
 
-/** Red (low) → amber → green (high) for agreement values in [-1, 1]. */
-export function agreementColor(v) {
-  if (v === null || v === undefined) return "#e5e7eb";
-  const t = Math.max(0, Math.min(1, (v + 0.2) / 1.2));
-  const hue = 5 + t * 130; // 5 = red, 135 = green
-  return `hsl(${hue}, 62%, ${72 - t * 28}%)`;
+// ------------------------------------------------------------ shared scale and legend
+//
+// Every figure that colours agreement values uses one scale, anchored at the thresholds
+// leads read alpha by (Krippendorff 2004): below 0.667 unreliable, 0.667–0.8 tentative,
+// 0.8 and above reliable. Colours interpolate only between neighbouring anchors, so 0.70
+// and 1.00 never look alike, and cell text is black or white, whichever has the higher
+// contrast (at least 4.5:1 on every colour of the scale).
+
+export const ALPHA_ANCHORS = [
+  [0, [220, 38, 38]], // red-600: no better than chance (and below)
+  [0.667, [251, 191, 36]], // amber-400: the tentative threshold
+  [0.8, [134, 239, 172]], // green-300: the reliable threshold
+  [1, [21, 128, 61]], // green-700: perfect agreement
+];
+export const ALPHA_THRESHOLDS = [0, 0.667, 0.8, 1];
+export const ALPHA_BANDS = [
+  [0, 0.667, "unreliable"],
+  [0.667, 0.8, "tentative"],
+  [0.8, 1, "reliable"],
+];
+const NO_VALUE = "#e5e7eb";
+
+function rgb([r, g, b]) {
+  return `rgb(${Math.round(r)}, ${Math.round(g)}, ${Math.round(b)})`;
 }
 
+function alphaRgb(v) {
+  const x = Math.max(0, Math.min(1, v));
+  for (let i = 1; i < ALPHA_ANCHORS.length; i++) {
+    const [hi, c1] = ALPHA_ANCHORS[i];
+    const [lo, c0] = ALPHA_ANCHORS[i - 1];
+    if (x <= hi) {
+      const t = (x - lo) / (hi - lo);
+      return c0.map((c, k) => c + t * (c1[k] - c));
+    }
+  }
+  return ALPHA_ANCHORS[ALPHA_ANCHORS.length - 1][1];
+}
+
+/** The fill of an agreement value (alpha, kappa, …) on the shared threshold scale. */
+export function agreementColor(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return NO_VALUE;
+  return rgb(alphaRgb(v));
+}
+
+function luminance(color) {
+  const m = color.match(/\d+(\.\d+)?/g);
+  if (!m) return 1;
+  const [r, g, b] = m.slice(0, 3).map((c) => {
+    const s = Number(c) / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Black or white, whichever contrasts more with the rgb() or hex ``background``. */
+export function textColor(background) {
+  const hex = background.match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i);
+  const L = luminance(hex ? `${parseInt(hex[1], 16)},${parseInt(hex[2], 16)},${parseInt(hex[3], 16)}` : background);
+  return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? "#000" : "#fff";
+}
+
+/** A horizontal legend of the shared scale with its thresholds, under a figure. */
+export function alphaLegend(container, title = "α") {
+  const W = 440, H = 50, L = 14, R = 14, T = 16;
+  const box = document.createElement("div");
+  box.className = "lb-legend-scale";
+  const s = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": `Colour scale of ${title}: below 0.667 unreliable, 0.667 to 0.8 tentative, 0.8 and above reliable` });
+  const grad = svg("linearGradient", { id: `lb-alpha-grad-${Math.random().toString(36).slice(2)}` });
+  for (const [v, c] of ALPHA_ANCHORS) grad.append(svg("stop", { offset: `${v * 100}%`, "stop-color": rgb(c) }));
+  const defs = svg("defs");
+  defs.append(grad);
+  s.append(defs);
+  const x = (v) => L + v * (W - L - R);
+  for (const [lo, hi, name] of ALPHA_BANDS) {
+    s.append(svg("text", { x: (x(lo) + x(hi)) / 2, y: T - 5, "text-anchor": "middle", class: "lb-legend-text band" }, name));
+  }
+  s.append(svg("rect", { x: L, y: T, width: W - L - R, height: 14, rx: 2, fill: `url(#${grad.id})` }));
+  for (const v of ALPHA_THRESHOLDS) {
+    s.append(svg("line", { x1: x(v), x2: x(v), y1: T, y2: T + 20, stroke: "#111", "stroke-width": 1 }));
+    s.append(svg("text", { x: x(v), y: T + 32, "text-anchor": v === 0 ? "start" : v === 1 ? "end" : "middle", class: "lb-legend-text tick" }, String(v)));
+  }
+  box.append(s);
+  container.append(box);
+  return box;
+}
+
+/**
+ * One-line definitions of the dashboard's figures, shown under each (elements with
+ * ``data-definition="key"``); agreement's own figures add theirs here.
+ */
+export const DEFINITIONS = {
+  "alpha-over-runs": "Krippendorff's α of each run (1 = perfect agreement, 0 = no better than chance), with its 95% bootstrap interval; dashed lines mark the 0.667 and 0.8 thresholds.",
+  pairwise: "α of each pair of annotators on the items both labelled; the number under it is how many items they share.",
+  confusion: "How often one annotator's value meets another's on the same item: counts on the diagonal agree, off it disagree.",
+  "per-label": "Agreement on each value alone (that value against all others), as α on the same scale.",
+};
+
+/** Fill every ``[data-definition]`` element under ``root`` from DEFINITIONS. */
+export function defineFigures(root = document) {
+  root.querySelectorAll("[data-definition]").forEach((el) => {
+    const text = DEFINITIONS[el.dataset.definition];
+    if (text) el.textContent = text;
+  });
+}
+
+/** Counts: white (none) to dark blue (the most), as rgb() so textColor can read it. */
 function blue(t) {
-  return `hsl(205, 70%, ${96 - t * 58}%)`;
+  const lo = [239, 246, 255], hi = [30, 64, 175];
+  return rgb(lo.map((c, k) => c + Math.max(0, Math.min(1, t)) * (hi[k] - c)));
 }
 
 /** Alpha per run with its 95% interval; dashed lines at the 0.667 and 0.8 thresholds. */
 export function alphaOverTime(container, points) {
   const pts = points.filter((p) => p.alpha !== null && p.alpha !== undefined);
   if (!pts.length) return none(container, "No finished run with a defined alpha yet.");
-  const W = Math.max(360, container.clientWidth || 560), H = 280, L = 44, R = 16, T = 14, B = 40;
+  const W = Math.max(360, container.clientWidth || 560), H = 296, L = 44, R = 36, T = 14, B = 56;
   const lows = pts.map((p) => (p.alpha_ci95 ? p.alpha_ci95[0] : p.alpha));
   const yMin = Math.min(0, Math.floor(Math.min(...lows) * 10) / 10);
   const yMax = 1;
@@ -54,7 +154,7 @@ export function alphaOverTime(container, points) {
   }
   for (const [v, name] of [[0.8, "0.80 reliable"], [0.667, "0.667 tentative"]]) {
     s.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: v === 0.8 ? "#15803d" : "#d97706", "stroke-dasharray": "5 4", "stroke-width": 1 }));
-    s.append(svg("text", { x: W - R, y: y(v) - 4, "text-anchor": "end", "font-size": 10, opacity: 0.7 }, name));
+    s.append(svg("text", { x: W - R, y: y(v) - 4, "text-anchor": "end", "font-size": 10 }, name));
   }
   // Interval band, then whiskers, the line and the points.
   const withCi = pts.map((p, i) => [i, p]).filter(([, p]) => p.alpha_ci95);
@@ -77,13 +177,18 @@ export function alphaOverTime(container, points) {
     c.append(svg("title", {}, `run #${p.id}: α = ${fmt(p.alpha, 3)}${ci}, ${p.n_items ?? "?"} items, ${new Date(p.created_at).toLocaleString()}`));
     s.append(c);
   });
+  // x axis: the run's number and how many annotations it included (not the date, which
+  // repeats when runs are minutes apart); the last label stays inside the figure.
   const step = Math.max(1, Math.ceil(pts.length / 8));
   pts.forEach((p, i) => {
     if (i % step && i !== pts.length - 1) return;
-    const d = new Date(p.created_at);
-    s.append(svg("text", { x: x(i), y: H - B + 16, "text-anchor": "middle" }, `#${p.id}`));
-    s.append(svg("text", { x: x(i), y: H - B + 30, "text-anchor": "middle", opacity: 0.6, "font-size": 10 }, d.toLocaleDateString(undefined, { month: "short", day: "numeric" })));
+    if (i !== pts.length - 1 && pts.length - 1 - i < step / 2) return; // too close to the last
+    const anchor = pts.length > 1 && i === pts.length - 1 ? "end" : pts.length > 1 && i === 0 ? "start" : "middle";
+    const tx = pts.length > 1 && i === pts.length - 1 ? x(i) + 6 : pts.length > 1 && i === 0 ? x(i) - 6 : x(i);
+    s.append(svg("text", { x: tx, y: H - B + 16, "text-anchor": anchor, class: "run-label" }, `run #${p.id}`));
+    s.append(svg("text", { x: tx, y: H - B + 30, "text-anchor": anchor, "font-size": 10, class: "run-count" }, p.n_annotations == null ? "" : `${p.n_annotations} ann.`));
   });
+  s.append(svg("text", { x: L + (W - L - R) / 2, y: H - 4, "text-anchor": "middle", "font-size": 10 }, "run number · annotations included"));
 }
 
 /**
@@ -92,7 +197,7 @@ export function alphaOverTime(container, points) {
  */
 export function heatmap(container, { rows, cols, cell, color, label, rowTitle, colTitle }) {
   if (!rows.length) return none(container, "Not enough data yet.");
-  const size = Math.max(30, Math.min(56, Math.floor(420 / Math.max(rows.length, cols.length))));
+  const size = Math.max(36, Math.min(60, Math.floor(420 / Math.max(rows.length, cols.length))));
   const labelW = Math.min(140, 12 + Math.max(...rows.map((r) => r.length)) * 7);
   const labelH = Math.min(110, 16 + Math.max(...cols.map((c) => c.length)) * 5);
   const W = labelW + cols.length * size + Math.round(labelH * 0.8) + 10, H = labelH + rows.length * size + 24;
@@ -106,15 +211,18 @@ export function heatmap(container, { rows, cols, cell, color, label, rowTitle, c
     cols.forEach((_, j) => {
       const c = cell(i, j);
       const g = svg("g", { class: "cell" });
-      g.append(svg("rect", { x: labelW + j * size + 1, y: labelH + i * size + 1, width: size - 2, height: size - 2, rx: 3, fill: c ? color(c.value) : "transparent", stroke: c ? "none" : "#e5e7eb" }));
+      g.append(svg("rect", { x: labelW + j * size + 1, y: labelH + i * size + 1, width: size - 2, height: size - 2, rx: 3, fill: c ? c.fill || color(c.value) : "transparent", stroke: c ? "none" : "#9ca3af" }));
       if (c && c.text) {
-        g.append(svg("text", { x: labelW + j * size + size / 2, y: labelH + i * size + size / 2 + 4, "text-anchor": "middle", "font-size": size > 40 ? 11 : 9, style: "fill:#111" }, c.text));
+        const fill = textColor(c.fill || color(c.value));
+        const cx = labelW + j * size + size / 2, cy = labelH + i * size + size / 2;
+        g.append(svg("text", { x: cx, y: c.sub ? cy - 1 : cy + 4, "text-anchor": "middle", "font-size": size > 40 ? 12 : 10, "font-weight": 700, style: `fill:${fill}` }, c.text));
+        if (c.sub) g.append(svg("text", { x: cx, y: cy + 12, "text-anchor": "middle", "font-size": size > 40 ? 10 : 8, style: `fill:${fill}`, class: "cell-sub" }, c.sub));
       }
       if (c && c.title) g.append(svg("title", {}, c.title));
       s.append(g);
     });
   });
-  if (rowTitle) s.append(svg("text", { x: 2, y: H - 6, opacity: 0.6, "font-size": 10 }, `rows: ${rowTitle} · columns: ${colTitle}`));
+  if (rowTitle) s.append(svg("text", { x: 2, y: H - 6, "font-size": 10 }, `rows: ${rowTitle} · columns: ${colTitle}`));
 }
 
 export function pairwiseHeatmap(container, annotators, pairs, metric = "alpha") {
@@ -135,11 +243,12 @@ export function pairwiseHeatmap(container, annotators, pairs, metric = "alpha") 
     label: "Pairwise agreement heatmap",
     color: agreementColor,
     cell: (i, j) => {
-      if (i === j) return { value: 1, text: "", title: names[i] };
+      // The diagonal is not a measurement: neutral grey, not the colour of α = 1.
+      if (i === j) return { value: null, fill: "#f3f4f6", text: "—", title: `${names[i]} (same annotator)` };
       const p = grid[i][j];
       if (!p) return null;
       const v = p[metric];
-      return { value: v, text: fmt(v), title: `${names[i]} × ${names[j]}: ${metric} ${fmt(v, 3)} on ${p.n_shared} shared items` };
+      return { value: v, text: fmt(v), sub: `n=${p.n_shared}`, title: `${names[i]} × ${names[j]}: ${metric} ${fmt(v, 3)} on ${p.n_shared} shared items` };
     },
   });
 }
@@ -171,13 +280,13 @@ export function bars(container, items, label) {
   for (const v of [lo, 0, 0.5, 1]) {
     if (v < lo) continue;
     s.append(svg("line", { x1: x(v), x2: x(v), y1: T, y2: H - 20, class: "grid" }));
-    s.append(svg("text", { x: x(v), y: H - 6, "text-anchor": "middle", opacity: 0.6 }, v.toFixed(1)));
+    s.append(svg("text", { x: x(v), y: H - 6, "text-anchor": "middle" }, v.toFixed(1)));
   }
   items.forEach((d, i) => {
     const y = T + i * rowH;
     s.append(svg("text", { x: L - 8, y: y + rowH / 2 + 4, "text-anchor": "end" }, d.label));
     if (d.value === null || d.value === undefined) {
-      s.append(svg("text", { x: x(0) + 4, y: y + rowH / 2 + 4, opacity: 0.6 }, "undefined"));
+      s.append(svg("text", { x: x(0) + 4, y: y + rowH / 2 + 4 }, "undefined"));
       return;
     }
     const a = x(Math.min(0, d.value)), b = x(Math.max(0, d.value));

@@ -1,7 +1,7 @@
 // Agreement dashboard: KPIs and charts from the latest run; "recompute now" via the REST API.
 
 import { api, ApiError } from "./api.js";
-import { alphaOverTime, bars, confusionHeatmap, fmt, pairwiseHeatmap } from "./charts.js";
+import { alphaLegend, alphaOverTime, bars, confusionHeatmap, defineFigures, fmt, pairwiseHeatmap } from "./charts.js";
 
 const data = JSON.parse(document.getElementById("lb-dashboard").textContent);
 const r = data.result || {};
@@ -38,6 +38,7 @@ if ($("lb-kpis")) {
   $("lb-kpis").replaceChildren(...cards);
   alphaOverTime($("chart-alpha"), data.history);
   pairwiseHeatmap($("chart-pairs"), r.annotators || [], r.pairwise || []);
+  if ($("chart-pairs").querySelector("svg")) alphaLegend($("chart-pairs"));
   if (cfg.confusion) {
     $("confusion-title").textContent = cfg.confusion.title;
     confusionHeatmap($("chart-confusion"), r[cfg.confusion.key], cfg.confusion.title);
@@ -46,6 +47,8 @@ if ($("lb-kpis")) {
   }
   const per = r.per_label || {};
   bars($("chart-labels"), Object.entries(per).map(([label, value]) => ({ label: label.replaceAll("_", " "), value })), "Agreement per label");
+  if ($("chart-labels").querySelector("svg")) alphaLegend($("chart-labels"));
+  defineFigures();
 }
 
 // ------------------------------------------------------------------- recompute now
