@@ -111,7 +111,12 @@ def main() -> int:
             for i in range(args.labels):
                 page.keyboard.press(str(1 + i % 3))
                 page.wait_for_timeout(args.pace)
-            page.wait_for_function(f"window.lbTimings.filter(t => t.shown).length >= {args.labels}")
+            # Polled through evaluate: wait_for_function's in-page eval is refused by the CSP.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not page.evaluate(
+                f"window.lbTimings.filter(t => t.shown).length >= {args.labels}"
+            ):
+                page.wait_for_timeout(25)
             timings = page.evaluate("window.lbTimings")
             browser.close()
     finally:

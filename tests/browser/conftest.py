@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +39,29 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+def wait_until(
+    page: Any, expression: str, *, arg: Any = None, timeout: float = 10_000, polling: Any = None
+) -> Any:
+    """Poll ``expression`` (a JS expression or function, as for wait_for_function) until it
+    is truthy, through page.evaluate (the DevTools protocol, which the page's CSP does not
+    govern). Navigations while polling are waited out."""
+    from playwright.sync_api import Error, TimeoutError
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            value = page.evaluate(expression, arg)
+        except Error as exc:  # the page navigated while evaluating: try again
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wait_until: {expression[:80]!r} not true after {timeout} ms")
+        page.wait_for_timeout(25)
+
+
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[object]:
     """Open fresh pages (one browser context each, so logins do not mix)."""
@@ -47,7 +73,11 @@ def new_page(browser, live_server) -> Iterator[object]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Playwright's own wait_for_function evaluates its predicate with eval inside the
+        # page, which the Content-Security-Policy refuses (no unsafe-eval, as it should).
+        page.wait_for_function = functools.partial(wait_until, page)
+        return page
 
     yield make
     for context in contexts:
