@@ -937,7 +937,10 @@ def adjudicate_view(
             if back.startswith("/admin/"):
                 return HttpResponseRedirect(back)
             return HttpResponseRedirect(reverse("admin:labeling_adjudicate", args=[task.pk]))
-    context_sentences, _title = sentence_window(task.document_id, task.position)
+    # Tokens: the span editor snaps to the server tokenizer's words, as the workspace does.
+    context_sentences, _title = sentence_window(
+        task.document_id, task.position, tokens=bool(kind_config.get("roles"))
+    )
     gold = getattr(task, "gold", None)
     labels = list(schema.labels) if schema else []
     counts: dict[str, int] = defaultdict(int)
@@ -976,6 +979,9 @@ def adjudicate_view(
                             "start": s["start"],
                             "end": s["end"],
                             "text": s["text"],
+                            "position": s["position"],
+                            "break_before": s.get("break_before", ""),
+                            "tokens": s.get("tokens", []),
                             "current": s["id"] == task.sentence_id,
                         }
                         for s in context_sentences
