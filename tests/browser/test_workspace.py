@@ -292,7 +292,10 @@ def test_annotator_accepts_a_suggested_triple_with_one_key(new_page, shot, proje
     page.keyboard.press("y")  # nothing left to accept: no duplicate triple
     page.wait_for_selector("text=already among your triples")
     assert page.locator("[data-testid=triple]").count() == 1
-    page.keyboard.press("Enter")
+    # Answers are saved in the background: wait for the PUT itself, not only the next task.
+    saved = f"/tasks/{task_id}/annotation/"
+    with page.expect_response(lambda r: saved in r.url and r.request.method == "PUT"):
+        page.keyboard.press("Enter")
     wait_for_other_task(page, task_id)
     annotation = Annotation.objects.get(task_id=task_id, annotator__username="ann2")
     assert annotation.from_suggestion is True
