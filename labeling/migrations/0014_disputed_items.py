@@ -32,7 +32,7 @@ def backfill_latest_runs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0012_predictions'),
+        ('labeling', '0013_sentence_text_trigram'),
     ]
 
     operations = [
