@@ -74,6 +74,7 @@ from labeling.models import (
     AnnotatorSettings,
     Document,
     ImportJob,
+    LabelSchema,
     Membership,
     Project,
     Task,
@@ -559,7 +560,16 @@ class UndoView(APIView):
 
     @extend_schema(
         request=None,
-        parameters=[OFFSET_UNIT_PARAM],
+        parameters=[
+            OpenApiParameter(
+                "group",
+                str,
+                enum=["sentence"],
+                required=False,
+                description="sentence: list your leases on this task's sentence in `group`.",
+            ),
+            OFFSET_UNIT_PARAM,
+        ],
         responses={
             200: s.TaskPayloadSerializer,
             404: NOT_FOUND,
@@ -568,9 +578,19 @@ class UndoView(APIView):
     )
     def post(self, request: Request, task_id: int) -> Response:
         offsets = Offsets.of(request)
+        group = request.query_params.get("group")
+        if group not in (None, "", "sentence"):
+            raise InvalidInput(f"must be 'sentence'; got {group!r}", field="group")
         task, _labels = access_task_to_annotate(request.user, task_id)
-        queue.undo_task(user=request.user, task=task)
+        lease = queue.undo_task(user=request.user, task=task)
         body = s.task_payload(task_id=task.pk, user=request.user, project=task.project)
+        if group:
+            lease.place = (task.document_id, task.position, task.target)  # type: ignore[attr-defined]
+            lease.schema = LabelSchema.objects.get(project_id=task.project_id, kind=task.kind)
+            members = queue.lease_sentence_group(
+                user=request.user, project=task.project, lease=lease
+            )
+            body["group"] = [s.group_member(m) for m in members]
         return Response(offsets.out(body, task.document_id))
 
 

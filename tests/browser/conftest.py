@@ -67,9 +67,9 @@ def new_page(browser, live_server) -> Iterator[object]:
     """Open fresh pages (one browser context each, so logins do not mix)."""
     contexts = []
 
-    def make() -> object:
+    def make(**options: object) -> object:
         context = browser.new_context(
-            viewport={"width": 1360, "height": 900}, base_url=live_server.url
+            viewport={"width": 1360, "height": 900}, base_url=live_server.url, **options
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -256,22 +256,25 @@ async function undo() {
     flash("info", "There is nothing to undo.");
     return;
   }
+  let task;
   try {
-    for (const id of last.ids) await api("POST", `${API}tasks/${id}/undo/?${UNIT}`);
+    for (const [i, id] of last.ids.entries()) {
+      const final = i === last.ids.length - 1;
+      const body = await api("POST", `${API}tasks/${id}/undo/?${UNIT}${final ? GROUP : ""}`);
+      if (final) task = body;
+    }
+    await loadDocument(task.document.id);
   } catch (err) {
     showError(err, "Could not undo.");
     return;
   }
   state.history.pop();
   if (last.action === "submit") sessionStorage.setItem(DRAFT_KEY(last.ids[0]), JSON.stringify(last.draft));
-  // The task on screen stays leased to you and comes back right after this one: asked
-  // for "the task after the one on screen", the server answers the other lease held.
-  const onScreen = state.task && !state.editing ? state.task.id : null;
-  state.ahead = null;
-  let task;
-  try { task = await fetchTask(onScreen); } catch (err) { showError(err, "Could not reopen it."); return; }
-  if (task) await show(task, false);
-  prefetch();
+  // The task on screen stays leased to you and comes right after the one brought back.
+  const onScreen = state.task && !state.editing ? state.task : null;
+  await show(task, false);
+  state.ahead = onScreen ? { after: task.id, promise: Promise.resolve(onScreen) } : null;
+  if (!onScreen) prefetch();
   refreshProgressSoon();
   flash("ok", last.action === "submit" ? "Undone: your answer was withdrawn; change it and submit again." : "Undone: the task is yours again.");
 }

@@ -86,7 +86,6 @@ export function create(ws) {
     const last = lastMark;
     lastMark = null;
     if (last.role === role) return;
-    if (last.added) { draft = triples.pop(); focus = -1; }
     const span = draft[last.role];
     if (role === "cue" && (span.start < sentence().start || span.end > sentence().end)) {
       ws.flash("error", "The cue must lie inside the highlighted sentence.");
@@ -100,7 +99,8 @@ export function create(ws) {
 
   function roleKey(role) {
     if (selection) { mark(role, { ...selection }, { byKey: true }); return; }
-    if (lastMark) { reassign(role); return; }
+    if (lastMark && !lastMark.added) { reassign(role); return; }
+    lastMark = null; // after a finished triple, a role key picks the role of the next gesture
     if (keyboard && tokens[caret]) {
       mark(role, { start: tokens[caret][0], end: tokens[caret][1] }, { byKey: true });
       return;
