@@ -197,6 +197,7 @@ def test_a_triple_in_three_gestures_and_overlapping_triples_are_numbered(
     assert gestures <= 3
     # A second triple over the same words: drawn with its own number.
     page.keyboard.press("2")  # after a gesture, keys pick the role of the next one
+    box = page.evaluate(SELECT_JS, ["said", 0])  # the numbers moved the words
     page.mouse.click(box["x1"] + 2, box["y1"])
     drag_select(page, "the minister")
     page.keyboard.press("1")
@@ -204,6 +205,8 @@ def test_a_triple_in_three_gestures_and_overlapping_triples_are_numbered(
     page.wait_for_selector("[data-testid=triple] >> nth=1")
     badges = page.locator("#lb-text .lb-badge").all_inner_texts()
     assert {"1", "2"} <= set(badges)
+    cues = page.locator("[data-testid=triple] td.cue").all_inner_texts()
+    assert cues == ["said", "said"]
     shot(page, "14_workspace_overlapping_triples")
     # The list selects and deletes.
     page.locator("[data-testid=triple] >> nth=1").click()
