@@ -340,8 +340,7 @@ class AnnotatorSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AnnotatorSettings
-        fields = ["confirm_with_enter", "updated_at"]
-        read_only_fields = ["updated_at"]
+        fields = ["confirm_with_enter"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))
