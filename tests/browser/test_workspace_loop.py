@@ -3,12 +3,14 @@ groups, attribution by keyboard, mouse and touch (counting keys and gestures), a
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
 
 from labeling.models import Annotation, Assignment, Task
 from tests.browser.conftest import SCREENSHOTS, log_in
+from tests.browser.conftest import wait_until as wait_for
 from tests.browser.test_workspace import SELECT_JS, TEXT, drag_select
 from tests.factories import add_documents, make_project
 
@@ -260,6 +262,7 @@ def test_phone_shows_sentence_labels_and_submit_without_scrolling(
     )  # fmt: skip
     try:
         page = context.new_page()
+        page.wait_for_function = functools.partial(wait_for, page)  # CSP: no eval in the page
         log_in(page, "ann1")
         page.goto(f"/admin/labeling/annotate/?project={project.pk}&kind=verifiability")
         for round_ in range(3):
