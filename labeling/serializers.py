@@ -237,8 +237,18 @@ class ImportResultSerializer(serializers.Serializer):
     n_controls = serializers.IntegerField(help_text="Control questions set by this import.")
 
 
+class ImportErrorSerializer(serializers.Serializer):
+    """One problem of an import: the line of the file (0: the file as a whole) and field."""
+
+    line = serializers.IntegerField()
+    field = serializers.CharField(help_text="e.g. text, controls[0].value.label; may be empty.")
+    message = serializers.CharField()
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     """An import job: status and progress, then counts, or its errors with line numbers."""
+
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = ImportJob
@@ -639,6 +649,8 @@ def annotation_body(annotation: Annotation, task: Task, user: Any) -> dict[str, 
 
 
 class AnnotationRevisionSerializer(serializers.ModelSerializer):
+    value = KindValueField(read_only=True, help_text=VALUE_HELP)
+
     class Meta:
         model = AnnotationRevision
         fields = ["revision", "value", "lead_time_ms", "from_suggestion", "created_at"]

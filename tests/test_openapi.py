@@ -82,6 +82,12 @@ def fuzz_world(db, make_user, _keep_connection):
     return world
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: object, value: object) -> bytes:
+    """The JSON Lines body of the document import: its schema is raw bytes."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+
+
 def _load_schema() -> schemathesis.schemas.BaseSchema:
     from config.wsgi import application
 

@@ -87,3 +87,23 @@ def test_page_size_limits_are_documented(schema) -> None:
 
 def test_login_documents_its_lockout(schema) -> None:
     assert "429" in schema["paths"]["/api/auth/token/"]["post"]["responses"]
+
+
+def test_every_value_is_typed_by_its_kind(schema) -> None:
+    """Annotation, revision, gold and control values are the KindValue union, not `unknown`."""
+    found = []
+    for name, component in schema["components"]["schemas"].items():
+        value = component.get("properties", {}).get("value")
+        if value is None or name.endswith("Value"):
+            continue
+        refs = [value.get("$ref")] + [part.get("$ref") for part in value.get("allOf", [])]
+        assert "#/components/schemas/KindValue" in refs, (name, value)
+        found.append(name)
+    assert {"AnnotationRevision", "Gold", "Control", "ControlInRequest"} <= set(found)
+
+
+def test_import_job_errors_are_typed(schema) -> None:
+    errors = schema["components"]["schemas"]["ImportJob"]["properties"]["errors"]
+    assert errors["type"] == "array"
+    item = schema["components"]["schemas"][errors["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(item["required"]) == {"line", "field", "message"}

@@ -12,6 +12,7 @@ from labeling.quality.models import (
     Qualification,
     QualitySettings,
 )
+from labeling.serializers import KindValueField
 
 
 class QualitySettingsSerializer(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class ControlInSerializer(serializers.Serializer):
     """One control question to set: a task of the project and its right answer."""
 
     task = serializers.IntegerField()
-    value = serializers.JSONField(
+    value = KindValueField(
         required=False, help_text="The right answer; default: the task's adjudicated gold."
     )
 
@@ -67,6 +68,7 @@ class ControlSerializer(serializers.ModelSerializer):
     document = serializers.IntegerField(source="task.document_id", read_only=True)
     n_answers = serializers.IntegerField(read_only=True)
     accuracy = serializers.FloatField(read_only=True, allow_null=True)
+    value = KindValueField(read_only=True, help_text="The right answer.")
 
     class Meta:
         model = ControlQuestion

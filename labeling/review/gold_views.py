@@ -123,6 +123,8 @@ class GoldJobDetailView(APIView):
 class GoldSerializer(serializers.ModelSerializer):
     """A task's gold label and who decided it."""
 
+    value = KindValueField(read_only=True, help_text=VALUE_HELP)
+
     decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
