@@ -169,7 +169,7 @@ def test_csv_creates_users_with_passwords_and_roles(world, tmp_path):
         f"ana,ana@example.org,annotator,{project.pk}\n"
         f"björn,,lead,{other.pk}\n"
         f"ana,ana@example.org,lead,{other.pk}\n"
-        f"lead,,annotator,{other.pk}\n",
+        f"LEAD,,annotator,{other.pk}\n",
         encoding="utf-8",
     )
     rows, summary = run(people)

@@ -29,6 +29,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_toke
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -244,19 +245,19 @@ def add_people(
     user_model = get_user_model()
     welcomes: dict[str, Welcome] = {}
     with transaction.atomic():
-        names = {p.username for p in people}
-        existing = {
+        names = {p.username.lower() for p in people}
+        existing = {  # usernames match case-insensitively: "Ana" is the existing "ana"
             u.get_username().lower(): u
-            for u in user_model.objects.select_for_update().filter(username__in=names)
+            for u in user_model.objects.select_for_update()
+            .annotate(lower_name=Lower("username"))
+            .filter(lower_name__in=names)
         }
         for person in people:
             key = person.username.lower()
             welcome = welcomes.get(key)
             if welcome is None:
                 user = existing.get(key)
-                if user is None:
-                    # A case-insensitive twin of a new name is refused by _check's
-                    # duplicate rule only per project; create_user keeps the first spelling.
+                if user is None:  # rows differing only in case are one new user
                     user = user_model.objects.create_user(
                         username=person.username, email=person.email
                     )
