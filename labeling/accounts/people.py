@@ -246,7 +246,7 @@ def add_people(
     welcomes: dict[str, Welcome] = {}
     with transaction.atomic():
         names = {p.username.lower() for p in people}
-        existing = {  # usernames match case-insensitively: "Ana" is the existing "ana"
+        existing: dict[str, Any] = {  # usernames match case-insensitively: "Ana" is "ana"
             u.get_username().lower(): u
             for u in user_model.objects.select_for_update()
             .annotate(lower_name=Lower("username"))
