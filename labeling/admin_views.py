@@ -733,6 +733,25 @@ def _run_point(run: AgreementRun) -> dict[str, Any]:
     }
 
 
+DOCUMENT_ROWS = 50  # documents listed on the dashboard (the API pages through all)
+
+
+def _document_rows(result: dict[str, Any] | None, order: str) -> list[dict[str, Any]]:
+    """The dashboard's per-document table: least reliable (or most disputed) first."""
+    entries = list((result or {}).get("per_document") or [])
+    if order == "disputed":
+        entries.sort(key=lambda e: (-e.get("n_disputed", 0), e["document_id"]))
+    else:
+        entries.sort(
+            key=lambda e: (e.get("alpha") is None, e.get("alpha") or 0.0, e["document_id"])
+        )
+    rows = entries[:DOCUMENT_ROWS]
+    for row in rows:
+        for d in row.get("disputed", []):
+            d["adjudicate_url"] = reverse("admin:labeling_adjudicate", args=[d["task_id"]])
+    return rows
+
+
 def agreement_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
@@ -820,13 +839,23 @@ def agreement_view(
             "kind_config": kind_config,
             "span_roles": roles,
             "span_rows": span_rows,
+            "documents": _document_rows(result, request.GET.get("documents", "alpha")),
+            "documents_order": request.GET.get("documents", "alpha"),
+            "suggestion_groups": [
+                (name, ((result or {}).get("by_suggestion") or {}).get(key) or {})
+                for name, key in (("suggested", "suggested"), ("not suggested", "not_suggested"))
+            ],
             "dashboard": {
                 "projectId": project.pk,
                 "kind": kind,
                 "config": kind_config,
                 "api": "/api/",
                 "history": points,
-                "result": {k: v for k, v in (result or {}).items() if k != "most_disputed"},
+                "result": {
+                    k: v
+                    for k, v in (result or {}).items()
+                    if k not in ("most_disputed", "per_document")
+                },
                 "pendingRunId": pending.pk if pending else None,
             },
         },

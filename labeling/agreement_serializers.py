@@ -54,6 +54,59 @@ class TargetResultSerializer(serializers.Serializer):
     warnings = WarningSerializer(many=True)
 
 
+class DocumentDisputedSerializer(serializers.Serializer):
+    task_id = serializers.IntegerField()
+    sentence_id = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="The sentence's position in its document.")
+    target = serializers.CharField()
+    score = serializers.FloatField(help_text="Item disagreement (see definitions).")
+
+
+class DocumentAgreementSerializer(serializers.Serializer):
+    """Agreement within one document: the headline's alpha, interval and warnings."""
+
+    document_id = serializers.IntegerField()
+    title = serializers.CharField()
+    alpha = serializers.FloatField(allow_null=True)
+    alpha_ci95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    alpha_interval = IntervalSerializer(allow_null=True)
+    n_items = serializers.IntegerField()
+    n_pairable_items = serializers.IntegerField()
+    n_pairable_values = serializers.IntegerField()
+    n_annotations = serializers.IntegerField()
+    warnings = WarningSerializer(
+        many=True, help_text="too_few_pairable_values when the document cannot tell alpha."
+    )
+    n_disputed = serializers.IntegerField(help_text="Items with a positive disagreement.")
+    disputed = DocumentDisputedSerializer(
+        many=True, help_text="The most disputed items of the document first (at most 10)."
+    )
+
+
+class DocumentAgreementDetailSerializer(DocumentAgreementSerializer):
+    disputed = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.DictField(),
+        help_text="The most disputed items first, each with its sentence, current annotations "
+        "and gold (the shape of the disputed queue's entries).",
+    )
+
+
+class GroupAgreementSerializer(serializers.Serializer):
+    alpha = serializers.FloatField(allow_null=True)
+    alpha_ci95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    alpha_interval = IntervalSerializer(allow_null=True)
+    n_items = serializers.IntegerField()
+    n_pairable_values = serializers.IntegerField()
+    n_annotations = serializers.IntegerField()
+    warnings = WarningSerializer(many=True)
+
+
+class SuggestionSplitSerializer(serializers.Serializer):
+    suggested = GroupAgreementSerializer(help_text="Answers that began from a suggestion.")
+    not_suggested = GroupAgreementSerializer(help_text="Answers that did not.")
+    share_suggested = serializers.FloatField(allow_null=True)
+
+
 class AgreementResultSerializer(serializers.Serializer):
     """The documented part of a finished run's result (more keys may be present)."""
 
@@ -107,6 +160,23 @@ class AgreementResultSerializer(serializers.Serializer):
         "(never part of the figures above): `model`, `n_predictions`, `mean_score`, and "
         "`vs_majority`, `vs_annotators`, `vs_gold`, each `{n, accuracy, accuracy_ci95, "
         "kappa, kappa_ci95, interval}` (kappa null for span kinds).",
+    )
+    per_document = DocumentAgreementSerializer(
+        many=True,
+        required=False,
+        help_text="Alpha per document (document order); sorted and paged at "
+        "agreement-runs/{id}/documents/.",
+    )
+    by_suggestion = SuggestionSplitSerializer(
+        required=False,
+        help_text="Alpha of the answers that began from a suggestion and of the others "
+        "(pairs within each group only); present when some did.",
+    )
+    per_annotator = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Per annotator: leave-one-out alpha_without and alpha_delta, and "
+        "dawid_skene_accuracy (Dawid & Skene 1979).",
     )
 
 

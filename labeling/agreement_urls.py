@@ -4,6 +4,8 @@ from django.urls import path
 
 from labeling.agreement_views import (
     AgreementRunDetailView,
+    AgreementRunDocumentsView,
+    AgreementRunDocumentView,
     DisputedTasksView,
     ProjectAgreementRunsView,
 )
@@ -15,6 +17,16 @@ urlpatterns = [
         name="project-agreement-runs",
     ),
     path("agreement-runs/<int:run_id>/", AgreementRunDetailView.as_view(), name="agreement-run"),
+    path(
+        "agreement-runs/<int:run_id>/documents/",
+        AgreementRunDocumentsView.as_view(),
+        name="agreement-run-documents",
+    ),
+    path(
+        "agreement-runs/<int:run_id>/documents/<int:document_id>/",
+        AgreementRunDocumentView.as_view(),
+        name="agreement-run-document",
+    ),
     path(
         "projects/<int:project_id>/disputed/",
         DisputedTasksView.as_view(),

@@ -10,6 +10,7 @@ from typing import Literal, overload
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,12 +27,14 @@ from labeling.agreement_serializers import (
     AgreementRunRequestSerializer,
     AgreementRunSerializer,
     DisputedTaskSerializer,
+    DocumentAgreementDetailSerializer,
+    DocumentAgreementSerializer,
 )
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets
 from labeling.exceptions import InvalidInput
 from labeling.jobs.sweeps import recover_if_dead, take_over_dead_claims
 from labeling.kinds import SchemaError, parse_kind_name
-from labeling.models import AgreementRun, Task
+from labeling.models import AgreementRun, DisputedItem, JobStatus, Task
 from labeling.review.disputed import (
     describe_disputed,
     disputed_filter,
@@ -123,6 +126,86 @@ DISPUTED_PARAMS = [
     ),
     OFFSET_UNIT_PARAM,
 ]
+DISPUTED_PER_DOCUMENT = 50  # a document's disputed sentences listed by its detail view
+
+DOCUMENT_ORDERINGS = {
+    "alpha": ("alpha", False),
+    "-alpha": ("alpha", True),
+    "n_items": ("n_items", False),
+    "-n_items": ("n_items", True),
+    "n_disputed": ("n_disputed", False),
+    "-n_disputed": ("n_disputed", True),
+    "document": ("document_id", False),
+    "-document": ("document_id", True),
+}
+
+
+def _per_document(run: AgreementRun) -> list[dict[str, Any]]:
+    if run.status != JobStatus.DONE or not isinstance(run.result, dict):
+        raise InvalidInput("the run has not finished", field="run")
+    entries = run.result.get("per_document")
+    if entries is None:
+        raise InvalidInput("this run has no per-document figures (run it again)", field="run")
+    return list(entries)
+
+
+class AgreementRunDocumentsView(GenericAPIView):
+    """Agreement per document of a finished run, sortable; paged."""
+
+    serializer_class = DocumentAgreementSerializer
+    queryset = AgreementRun.objects.none()  # for the schema; requests use access_agreement_run()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=list(DOCUMENT_ORDERINGS),
+                description="Sort key; undefined alphas sort last either way. Default: alpha "
+                "(the least reliable documents first).",
+            )
+        ],
+        responses=DocumentAgreementSerializer(many=True),
+    )
+    def get(self, request: Request, run_id: int) -> Response:
+        run = access_agreement_run(request.user, run_id)
+        entries = _per_document(run)
+        ordering = request.query_params.get("ordering") or "alpha"
+        if ordering not in DOCUMENT_ORDERINGS:
+            raise InvalidInput(
+                f"must be one of {', '.join(DOCUMENT_ORDERINGS)}; got {ordering!r}",
+                field="ordering",
+            )
+        key, descending = DOCUMENT_ORDERINGS[ordering]
+        known = [e for e in entries if e.get(key) is not None]
+        known.sort(key=lambda e: (e[key], e["document_id"]), reverse=descending)
+        ordered = known + [e for e in entries if e.get(key) is None]
+        page = self.paginate_queryset(ordered)  # type: ignore[arg-type]
+        return self.get_paginated_response(page)
+
+
+class AgreementRunDocumentView(GenericAPIView):
+    """One document's agreement in a run, with its disputed sentences (most disputed first):
+    sentence, every current annotation and the gold label, read now."""
+
+    serializer_class = DocumentAgreementDetailSerializer
+    queryset = AgreementRun.objects.none()
+
+    @extend_schema(parameters=[OFFSET_UNIT_PARAM])
+    def get(self, request: Request, run_id: int, document_id: int) -> Response:
+        offsets = Offsets.of(request)
+        run = access_agreement_run(request.user, run_id)
+        entry = next((e for e in _per_document(run) if e["document_id"] == document_id), None)
+        if entry is None:
+            raise NotFound("This document has no annotations in this run.")
+        rows = page_rows(
+            DisputedItem.objects.filter(run_id=run.pk, task__document_id=document_id).order_by(
+                "-score", "task_id"
+            )
+        )[:DISPUTED_PER_DOCUMENT]
+        disputed = describe_disputed(list(rows))
+        body = {**entry, "disputed": offsets.out_items(disputed, "document_id")}
+        return Response(body)
 
 
 class DisputedTasksView(GenericAPIView):

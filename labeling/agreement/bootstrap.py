@@ -48,7 +48,7 @@ def unit_statistics(counts: np.ndarray, level: str, values: np.ndarray | None = 
         stats: np.ndarray = (o * w[:, None, None]).reshape(counts.shape[0], -1)
         return stats
     d = distance_matrix(level, np.ones(n_categories), values)
-    observed = np.einsum("uc,uc->u", counts_f @ d, counts_f) * w
+    observed = np.einsum("uc,ck,uk->u", counts_f, d, counts_f, optimize=True) * w
     return np.concatenate([counts_f * pairable, observed[:, None]], axis=1)
 
 
@@ -62,15 +62,13 @@ def alphas_from_statistics(
         marginals = o.sum(axis=1)
         d = distance_matrix(level, marginals, values)
         observed = np.einsum("bck,bck->b", o, d)
+        expected = np.einsum("bc,bck,bk->b", marginals, d, marginals)
     else:
         marginals = stats[:, :n_categories]
         observed = stats[:, n_categories]
-        d = np.broadcast_to(
-            distance_matrix(level, np.ones(n_categories), values),
-            (stats.shape[0], n_categories, n_categories),
-        )
+        fixed = distance_matrix(level, np.ones(n_categories), values)
+        expected = np.einsum("bc,ck,bk->b", marginals, fixed, marginals, optimize=True)
     n = marginals.sum(axis=1)
-    expected = np.einsum("bc,bck,bk->b", marginals, d, marginals)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: np.ndarray = 1.0 - (n - 1.0) * observed / expected
     out[~(expected > 0) | ~(n > 0)] = np.nan

@@ -8,6 +8,7 @@ Codes: ``few_valid_draws`` (an interval rests on fewer than 95% valid bootstrap 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -62,7 +63,12 @@ def minimum_pairable_values(
 def sample_size_warnings(counts: np.ndarray, labels: list[str]) -> list[dict[str, str]]:
     """``too_few_pairable_values`` when the data are below Krippendorff's minimum sample."""
     pairable = counts.sum(axis=1) >= 2
-    pooled = counts[pairable].sum(axis=0).astype(np.float64)
+    return pooled_size_warnings(counts[pairable].sum(axis=0), labels)
+
+
+def pooled_size_warnings(pooled_values: np.ndarray, labels: Sequence[str]) -> list[dict[str, str]]:
+    """:func:`sample_size_warnings` from the pairable values' category totals."""
+    pooled = np.asarray(pooled_values, dtype=np.float64)
     n = float(pooled.sum())
     used = pooled > 0
     if n == 0 or used.sum() < 2:

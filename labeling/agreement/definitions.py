@@ -102,6 +102,23 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "a one-to-one assignment",
         "source": "this project (the span F1 convention of attribution.span_f1)",
     },
+    "per_document": {
+        "definition": "per document: the headline alpha of its items with the headline's "
+        "interval method and warnings (too_few_pairable_values also when its pairable values "
+        "are none or all alike), and its items ranked by item_disagreement (at most 10)",
+        "source": "Krippendorff (2011) within each document; Efron & Tibshirani (1993)",
+    },
+    "by_suggestion": {
+        "definition": "the headline alpha among the answers that began from a suggestion and "
+        "among the others, pairs within each group only (cross-group pairs are in neither); "
+        "a higher alpha for suggested answers can be suggestion (anchoring) bias",
+        "source": "Krippendorff (2011) within each group",
+    },
+    "dawid_skene_accuracy": {
+        "definition": "per annotator: sum_k prior_k * confusion[a, k, k] of a Dawid-Skene "
+        "model fitted by EM to all answers (no gold needed); matches crowd-kit's DawidSkene",
+        "source": "Dawid & Skene (1979), Applied Statistics 28(1):20-28",
+    },
     "item_disagreement": {
         "definition": "per item: mean distance between its pairs of values divided by the "
         "largest category distance (0 unanimous, 1 maximal); stored as the score of "

@@ -12,6 +12,7 @@ import numpy as np
 from labeling.json_types import JSONObject
 from labeling.text.tokenization import ROLES
 
+from .aggregation import dawid_skene_accuracy
 from .alpha import (
     alpha_from_coincidences,
     check_level,
@@ -59,6 +60,7 @@ from .span_summary import summarize_spans
 
 Progress = Callable[[float], object] | None
 CI_COEFFICIENTS = ("cohen_kappa", "scott_pi", "fleiss_kappa", "gwet_ac1")
+DS_SMOOTHING = 0.01  # dawid_skene_accuracy's default additive pseudo-count
 
 
 def _clean(x: object) -> float | None:
@@ -217,6 +219,9 @@ def _label_summary(
             )
     step(0.9)
     per_annotator = leave_one_out_alphas(arr, counts, active, level, values)
+    ds = dawid_skene_accuracy(arr, n_categories, smoothing=DS_SMOOTHING) if n_categories else None
+    for entry in per_annotator:
+        entry["dawid_skene_accuracy"] = None if ds is None else _clean(ds.accuracy[entry["index"]])
     p_a = percent_agreement_from_counts(counts)
     shares = rated_shares(counts)
     ac1 = gwet_ac1_from_counts(counts, p_a, shares)
@@ -259,6 +264,9 @@ def _label_summary(
             {**e, "alpha": _clean(e["alpha"]), "kappa": _clean(e["kappa"])} for e in pairwise
         ],
         "per_annotator": per_annotator,
+        "dawid_skene": None
+        if ds is None
+        else {"n_iter": ds.n_iter, "converged": ds.converged, "smoothing": DS_SMOOTHING},
         "per_label": {label: _clean(a) for label, a in zip(labels, per_label, strict=True)},
         "per_category_fleiss_kappa": {
             label: _clean(k) for label, k in zip(labels, per_category_fleiss, strict=True)

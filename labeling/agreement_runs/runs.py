@@ -53,6 +53,7 @@ from labeling.kinds.lookup import project_schema
 from labeling.models import (
     AgreementRun,
     Annotation,
+    Document,
     JobStatus,
     Project,
     Task,
@@ -196,6 +197,48 @@ def _most_disputed(
     return out
 
 
+def _map_per_document(entries: list[dict[str, Any]], task_ids: np.ndarray) -> list[dict[str, Any]]:
+    """Per-document entries with document ids and titles, and disputed rows as tasks with
+    their sentence (2 queries)."""
+    doc_ids = [int(e["group"]) for e in entries]
+    titles = dict(Document.objects.filter(pk__in=doc_ids).values_list("id", "title"))
+    wanted = {int(task_ids[d["item"]]) for e in entries for d in e["disputed"]}
+    sentences = {
+        task_id: (sentence_id, position, target)
+        for task_id, sentence_id, position, target in Task.objects.filter(
+            pk__in=wanted
+        ).values_list("id", "sentence_id", "sentence__position", "target")
+    }
+    out = []
+    for entry in entries:
+        document_id = int(entry["group"])
+        disputed = []
+        for d in entry["disputed"]:
+            task_id = int(task_ids[d["item"]])
+            if task_id not in sentences:  # deleted since loading
+                continue
+            sentence_id, position, target = sentences[task_id]
+            disputed.append(
+                {
+                    "task_id": task_id,
+                    "sentence_id": sentence_id,
+                    "position": position,
+                    "target": target,
+                    "score": d["score"],
+                }
+            )
+        rest = {k: v for k, v in entry.items() if k not in ("group", "disputed")}
+        out.append(
+            {
+                "document_id": document_id,
+                "title": titles.get(document_id, ""),
+                **rest,
+                "disputed": disputed,
+            }
+        )
+    return out
+
+
 def build_result(
     summary: dict[str, Any],
     *,
@@ -232,6 +275,8 @@ def build_result(
             {"target": name, **{k: v for k, v in sub.items() if k in PER_TARGET_KEYS}}
             for name, sub in summary["per_target"].items()
         ]
+    if "per_document" in summary:
+        result["per_document"] = _map_per_document(summary["per_document"], task_ids)
     top = _top_disputed(scores, task_ids, disputed_limit) if scores is not None else []
     result["most_disputed"] = _most_disputed(top, annotators) if top else []
     result.update(extra or {})

@@ -40,7 +40,7 @@ from labeling.kinds.base import (
     report,
     sub_progress,
 )
-from labeling.kinds.single_label import label_data
+from labeling.kinds.single_label import group_summaries, label_data
 from labeling.suggesting import suggest_attributions
 from labeling.text.tokenization import ROLES, role_bio_tags, tokenize
 
@@ -63,6 +63,8 @@ class AttributionData:
     task_ids: np.ndarray
     annotator_ids: np.ndarray
     n_annotations: int = 0
+    documents: np.ndarray | None = None  # (n_items,) document id of each row
+    suggested: np.ndarray | None = None  # (n_items, n_annotators) answer began as a suggestion
 
 
 def _span(data: Any, name: str, *, doc_length: int) -> dict[str, int]:
@@ -324,11 +326,13 @@ class AttributionKind(KindSpec):
 
         annotated = Annotation.objects.filter(task_id=OuterRef("pk"))
         sentences = {
-            task_id: (start, text)
-            for task_id, start, text in Task.objects.filter(project_id=project_id, kind=NAME)
+            task_id: (start, text, document_id)
+            for task_id, start, text, document_id in Task.objects.filter(
+                project_id=project_id, kind=NAME
+            )
             .filter(Exists(annotated))
             .order_by()
-            .values_list("id", "sentence__start", "sentence__text")
+            .values_list("id", "sentence__start", "sentence__text", "document_id")
             .iterator(chunk_size=CHUNK_SIZE)
         }
         qs = real_annotations(
@@ -336,14 +340,17 @@ class AttributionKind(KindSpec):
         ).order_by()
         total = qs.count()
         per_task: dict[int, dict[int, list[dict[str, Any]]]] = {}
+        from_suggestion: set[tuple[int, int]] = set()
         n = 0
-        for task_id, annotator_id, value in qs.values_list(
-            "task_id", "annotator_id", "value"
+        for task_id, annotator_id, value, began_suggested in qs.values_list(
+            "task_id", "annotator_id", "value", "from_suggestion"
         ).iterator(chunk_size=CHUNK_SIZE):
             if task_id not in sentences:  # created after the task query
                 continue
             triples = value.get("attributions", []) if isinstance(value, dict) else []
             per_task.setdefault(task_id, {})[annotator_id] = triples
+            if began_suggested:
+                from_suggestion.add((task_id, annotator_id))
             n += 1
             if n % CHUNK_SIZE == 0:
                 report(progress, n, total, 1.0)
@@ -353,8 +360,13 @@ class AttributionKind(KindSpec):
         )
         column = {int(a): i for i, a in enumerate(annotator_ids)}
         items = []
+        documents = np.array([sentences[t][2] for t in task_ids.tolist()], dtype=np.int64)
+        suggested = np.zeros((task_ids.size, annotator_ids.size), dtype=bool)
+        row = {t: i for i, t in enumerate(task_ids.tolist())}
+        for task_id, annotator_id in from_suggestion:
+            suggested[row[task_id], column[annotator_id]] = True
         for task_id in task_ids.tolist():
-            start, text = sentences[task_id]
+            start, text, _ = sentences[task_id]
             items.append(
                 AttributionItem(
                     sentence_start=start,
@@ -367,7 +379,12 @@ class AttributionKind(KindSpec):
             )
         report(progress, 1, 1, 1.0)
         return AttributionData(
-            items=items, task_ids=task_ids, annotator_ids=annotator_ids, n_annotations=n
+            items=items,
+            task_ids=task_ids,
+            annotator_ids=annotator_ids,
+            n_annotations=n,
+            documents=documents,
+            suggested=suggested,
         )
 
     def compute_agreement(
@@ -383,6 +400,7 @@ class AttributionKind(KindSpec):
     ) -> AgreementOutcome:
         """Has-attribution alpha, token-role alpha and span F1 over the loaded items."""
         from labeling.agreement import summarize_attributions
+        from labeling.agreement.attribution import HAS_ATTRIBUTION_LABELS, has_attribution_codes
 
         data = self.load_items(project_id=project_id, progress=load_progress)
         timer()
@@ -393,6 +411,23 @@ class AttributionKind(KindSpec):
             seed=seed,
             progress=sub_progress(compute_progress, 0.0, 1.0),
         )
+        # Per document and by suggestion: the headline "has attribution" alpha.
+        summary.update(
+            group_summaries(
+                has_attribution_codes(data.items, int(data.annotator_ids.size)),
+                list(HAS_ATTRIBUTION_LABELS),
+                "nominal",
+                None,
+                documents=data.documents,
+                suggested=data.suggested,
+                item_disagreement=summary.get("item_disagreement"),
+                clusters=None,
+                resampled="items",
+                bootstrap_draws=bootstrap_draws,
+                seed=seed,
+            )
+        )
+        summary["groups_measure"] = "has-attribution alpha (the headline alpha)"
         timer()
         counts = np.zeros(data.annotator_ids.size, dtype=np.int64)
         for item in data.items:

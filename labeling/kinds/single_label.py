@@ -60,6 +60,8 @@ class LabelMatrix:
     n_unknown_labels: int = 0
     clusters: np.ndarray | None = None  # (n_items,) sentence or document of each row
     cluster_name: str = "items"  # what the bootstrap resamples
+    documents: np.ndarray | None = None  # (n_items,) document id of each row
+    suggested: np.ndarray | None = None  # (n_items, n_annotators) answer began as a suggestion
 
 
 class SingleLabelKind(KindSpec):
@@ -208,7 +210,8 @@ class SingleLabelKind(KindSpec):
         ).order_by()
         total = qs.count()
         cluster = cluster_field(bool(schema_targets))
-        fields = ["task_id", "annotator_id", "label", "task__target"]
+        fields = ["task_id", "annotator_id", "label", "task__target", "task__document_id"]
+        fields.append("from_suggestion")
         if cluster:
             fields.append(cluster[0])
         rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(*fields)
@@ -218,6 +221,8 @@ class SingleLabelKind(KindSpec):
         target_of: dict[str, int] = {}
         target_idx = np.empty(total, dtype=np.int64)
         cluster_ids = np.empty(total, dtype=np.int64) if cluster else None
+        document_ids = np.empty(total, dtype=np.int64)
+        suggested = np.zeros(total, dtype=bool)
         n = 0
         for row in rows.iterator(chunk_size=CHUNK_SIZE):
             if n == total:  # annotations added since the count: the next run sees them
@@ -225,8 +230,10 @@ class SingleLabelKind(KindSpec):
             task_ids[n], annotator_ids[n] = row[0], row[1]
             codes[n] = code_of.get(row[2], -1)
             target_idx[n] = target_of.setdefault(row[3], len(target_of))
+            document_ids[n] = row[4]
+            suggested[n] = row[5]
             if cluster_ids is not None:
-                cluster_ids[n] = row[4]
+                cluster_ids[n] = row[6]
             n += 1
             if n % CHUNK_SIZE == 0:
                 report(progress, n, total, 1.0)
@@ -238,6 +245,10 @@ class SingleLabelKind(KindSpec):
         columns, cols_of = np.unique(annotator_ids, return_inverse=True)
         matrix = np.full((items.size, columns.size), -1, dtype=np.int64)
         matrix[rows_of, cols_of] = codes
+        documents = np.empty(items.size, dtype=np.int64)
+        documents[rows_of] = document_ids[:n][known]
+        from_suggestion = np.zeros((items.size, columns.size), dtype=bool)
+        from_suggestion[rows_of, cols_of] = suggested[:n][known]
         targets = None
         target_names: list[str] = []
         if schema_targets or set(target_of) - {""}:
@@ -267,6 +278,8 @@ class SingleLabelKind(KindSpec):
             n_unknown_labels=n_unknown,
             clusters=clusters,
             cluster_name=f"{cluster[1]}s" if cluster else "items",
+            documents=documents,
+            suggested=from_suggestion,
         )
 
     def compute_agreement(
@@ -456,4 +469,72 @@ def summarize_matrix(
         summary["warnings"] = summary["warnings"] + failing_target_warnings(summary, per_target)
     elif matrix.targets is not None and matrix.target_names:
         summary["per_target"] = {matrix.target_names[0]: dict(summary)}
+    summary.update(
+        group_summaries(
+            matrix.codes,
+            matrix.labels,
+            matrix.level,
+            values,
+            documents=matrix.documents,
+            suggested=matrix.suggested,
+            item_disagreement=summary.get("item_disagreement"),
+            clusters=matrix.clusters,
+            resampled=matrix.cluster_name,
+            bootstrap_draws=bootstrap_draws,
+            seed=seed,
+        )
+    )
     return summary
+
+
+def group_summaries(
+    codes: np.ndarray,
+    labels: list[str],
+    level: str,
+    values: np.ndarray | None,
+    *,
+    documents: np.ndarray | None,
+    suggested: np.ndarray | None,
+    item_disagreement: Any,
+    clusters: np.ndarray | None,
+    resampled: str,
+    bootstrap_draws: int,
+    seed: int,
+) -> dict[str, Any]:
+    """``per_document`` (alpha per document, rows indexed) and ``by_suggestion`` (alpha of
+    answers that began from a suggestion and of the others, only when some did)."""
+    from labeling.agreement.counts import value_counts
+    from labeling.agreement.groups import alpha_by_group, alpha_by_origin
+
+    out: dict[str, Any] = {}
+    if documents is not None:
+        scores = None
+        if item_disagreement is not None:
+            scores = np.asarray(
+                [np.nan if v is None else v for v in item_disagreement], dtype=np.float64
+            )
+        out["per_document"] = alpha_by_group(
+            value_counts(codes, len(labels)),
+            documents,
+            labels,
+            level,
+            values,
+            draws=bootstrap_draws,
+            seed=seed,
+            item_disagreement=scores,
+            clusters=clusters,
+            resampled=resampled,
+        )
+    if suggested is not None and suggested.any():
+        out["by_suggestion"] = alpha_by_origin(
+            codes,
+            suggested,
+            labels,
+            level,
+            values,
+            draws=bootstrap_draws,
+            seed=seed,
+            clusters=clusters,
+            resampled=resampled,
+        )
+    return out
