@@ -61,19 +61,24 @@ def test_the_run_result_has_alpha_per_document_with_interval_and_warnings(world)
     per_document = {e["document_id"]: e for e in world["run"].result["per_document"]}
     disputed, calm, tiny = (per_document[d.pk] for d in world["docs"])
     assert disputed["title"] == "Doc 0"
-    assert disputed["n_items"] == 5 and disputed["n_annotations"] == 15
-    assert disputed["alpha"] < 0.5 and calm["alpha"] == 1.0
+    assert disputed["n_items"] == 5
+    assert disputed["n_annotations"] == 15
+    assert disputed["alpha"] < 0.5
+    assert calm["alpha"] == 1.0
     assert disputed["alpha_interval"]["n_draws"] > 0
     assert disputed["alpha_ci95"][0] <= disputed["alpha"] <= disputed["alpha_ci95"][1]
     # The disputed sentences, most disputed first, as tasks with their sentence.
     scores = [d["score"] for d in disputed["disputed"]]
-    assert scores == sorted(scores, reverse=True) and len(scores) == disputed["n_disputed"] == 4
+    assert scores == sorted(scores, reverse=True)
+    assert len(scores) == disputed["n_disputed"] == 4
     positions = {d["task_id"]: d["position"] for d in disputed["disputed"]}
     assert world["disputed_tasks"][2].pk not in positions  # unanimous: not disputed
-    assert calm["n_disputed"] == 0 and calm["disputed"] == []
+    assert calm["n_disputed"] == 0
+    assert calm["disputed"] == []
     # One pair of values: a document that cannot tell agreement says so.
     assert tiny["n_pairable_values"] == 2
-    assert tiny["alpha"] is None and tiny["alpha_ci95"] is None
+    assert tiny["alpha"] is None
+    assert tiny["alpha_ci95"] is None
     assert [w["code"] for w in tiny["warnings"]] == ["too_few_pairable_values"]
 
 
@@ -128,7 +133,8 @@ def test_document_views_follow_the_run_access_rules(world, make_user):
     assert outsider.get(missing).status_code == 404
     queued = AgreementRun.objects.create(project=world["project"], kind="verifiability")
     response = client_for(world["lead"]).get(f"/api/agreement-runs/{queued.pk}/documents/")
-    assert response.status_code == 400 and "run" in response.content.decode()
+    assert response.status_code == 400
+    assert "run" in response.content.decode()
 
 
 def test_documents_list_reads_a_constant_number_of_queries(world, django_assert_max_num_queries):
@@ -157,7 +163,8 @@ def test_the_result_splits_agreement_by_suggestion(world, django_capture_on_comm
     run.refresh_from_db()
     split = run.result["by_suggestion"]
     suggested, plain = split["suggested"], split["not_suggested"]
-    assert suggested["n_annotations"] == 2 * 14 and plain["n_annotations"] == 13
+    assert suggested["n_annotations"] == 2 * 14
+    assert plain["n_annotations"] == 13
     assert split["share_suggested"] == pytest.approx(28 / 41)
     # ann2 alone has nobody to pair with among the unsuggested answers.
     assert plain["alpha"] is None

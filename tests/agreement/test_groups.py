@@ -87,8 +87,10 @@ def test_a_group_without_pairable_values_warns_and_has_no_interval():
     counts = value_counts(codes, 3)
     out = alpha_by_group(counts, np.array([1, 1, 1, 2, 2]), LABELS, "nominal", draws=100)
     lonely = out[1]
-    assert lonely["alpha"] is None and lonely["alpha_ci95"] is None
-    assert lonely["n_pairable_values"] == 0 and lonely["n_items"] == 2
+    assert lonely["alpha"] is None
+    assert lonely["alpha_ci95"] is None
+    assert lonely["n_pairable_values"] == 0
+    assert lonely["n_items"] == 2
     assert [w["code"] for w in lonely["warnings"]] == ["too_few_pairable_values"]
     # The other group has 6 pairable values: below Krippendorff's minimum, so it warns too.
     assert "too_few_pairable_values" in [w["code"] for w in out[0]["warnings"]]
@@ -177,7 +179,8 @@ def test_dawid_skene_accuracy_on_distinct_rows_is_the_full_fit():
 def test_dawid_skene_accuracy_of_an_empty_column_is_nan():
     codes = np.array([[0, 0, -1], [1, 1, -1], [1, 0, -1]])
     out = dawid_skene_accuracy(codes, 2)
-    assert np.isnan(out.accuracy[2]) and out.counts.tolist() == [3, 3, 0]
+    assert np.isnan(out.accuracy[2])
+    assert out.counts.tolist() == [3, 3, 0]
 
 
 @pytest.mark.filterwarnings("ignore::Warning:crowdkit")  # its pandas deprecations
