@@ -6,7 +6,7 @@ missing objects), 403 for the project's annotators, who must not learn agreement
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status

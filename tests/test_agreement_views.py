@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from labeling.agreement_runs import request_agreement_run
+from labeling.agreement_runs.runs import request_agreement_run
 from labeling.models import AgreementRun, Annotation, Document
 from tests.factories import add_documents, make_project
 from tests.test_agreement_runs import annotate, label_tasks
