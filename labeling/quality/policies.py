@@ -1,34 +1,34 @@
-"""Queue policies of quality control, applied by ``next_task`` before the regular queue.
+"""Quality control's side of the queue: the policy context, who may work, quotas, draws.
 
-In order: a paused annotator or one who failed qualification gets a 403 with a clear
-code; a qualifying annotator gets qualification questions; quotas end the queue (204);
-then a control question at the project's rate, the annotator's reserved tasks, escalated
-tasks, tasks of prioritized documents, and finally the regular queue. Every lease taken
-here goes through the same slot accounting as the regular queue (``take_slot``; a
-reservation already holds one).
+The leases themselves are SQL arms of the queue's one lease statement
+(``labeling.queue.policy``: control questions, reservations, escalated tasks,
+prioritized documents, before reading order), run by ``labeling.queue.leasing`` in this
+order: a paused annotator or one who failed qualification gets a 403 with a clear code;
+a qualifying annotator gets qualification questions; quotas end the queue (204); then a
+control question at the project's rate, the annotator's reserved tasks, escalated
+tasks, tasks of prioritized documents, and reading order. Every lease goes through the
+same slot accounting (a reservation already holds one).
 """
 
 from __future__ import annotations
 
 import random
-from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from labeling.exceptions import Conflict, Forbidden
-from labeling.models import Assignment, AssignmentStatus, Project, Task
+from labeling.models import Assignment, AssignmentStatus, Project
 from labeling.quality.models import (
     AnnotatorState,
     AnnotatorStatus,
     ControlQuestion,
     DocumentPriority,
     Escalation,
-    EscalationStatus,
     Qualification,
     QualitySettings,
     Reservation,
@@ -155,120 +155,6 @@ def check_may_work(ctx: QueueContext) -> None:
         )
 
 
-def _place(assignment: Assignment, document_id: int, position: int, target: str) -> Assignment:
-    assignment.place = (document_id, position, target)  # type: ignore[attr-defined]
-    return assignment
-
-
-def _new_lease(user: Any, task_id: int, now: datetime, expires: datetime) -> Assignment:
-    return Assignment.objects.create(
-        task_id=task_id, annotator_id=user.pk, leased_at=now, expires_at=expires
-    )
-
-
-def _lease_first(
-    user: Any, rows: list[tuple[int, int, int, str]], now: datetime, expires: datetime
-) -> Assignment | None:
-    """Lease the first candidate (task, document, position, target) with a free slot."""
-    from labeling.queue.leasing import take_slot
-
-    for task_id, document_id, position, task_target in rows:
-        try:
-            with transaction.atomic():
-                if not take_slot(task_id):
-                    continue
-                lease = _new_lease(user, task_id, now, expires)
-        except IntegrityError:  # the same annotator, concurrently, got it first
-            continue
-        return _place(lease, document_id, position, task_target)
-    return None
-
-
-def lease_control(
-    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
-) -> Assignment | None:
-    """Lease a control question this annotator was never shown; None when none is left."""
-    seen = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
-    qs = ControlQuestion.objects.filter(project_id=project.pk, kind=kind).filter(~Exists(seen))
-    if target:
-        qs = qs.filter(task__target=target)
-    rows = list(
-        qs.order_by("id").values_list(
-            "task_id", "task__document_id", "task__position", "task__target"
-        )[:CONTROL_CANDIDATES]
-    )
-    random.shuffle(rows)
-    return _lease_first(user, rows, now, expires)
-
-
-def lease_reserved(
-    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
-) -> Assignment | None:
-    """Turn the annotator's first reservation (reading order) into a lease; its slot passes over."""
-    from labeling.queue.releasing import give_back_slots
-
-    qs = Reservation.objects.filter(annotator_id=user.pk, project_id=project.pk, kind=kind)
-    if target:
-        qs = qs.filter(task__target=target)
-    rows = list(
-        qs.order_by("document_id", "position", "id").values_list(
-            "pk", "task_id", "document_id", "position", "task__target"
-        )[:CANDIDATES]
-    )
-    for pk, task_id, document_id, position, task_target in rows:
-        with transaction.atomic():
-            if not Reservation.objects.filter(pk=pk).delete()[0]:
-                continue  # taken by a concurrent call of the same annotator
-            try:
-                with transaction.atomic():
-                    lease = _new_lease(user, task_id, now, expires)
-            except IntegrityError:  # they hold the task already: the reserved slot goes back
-                give_back_slots(task_id)
-                continue
-        return _place(lease, document_id, position, task_target)
-    return None
-
-
-def lease_escalated(
-    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
-) -> Assignment | None:
-    """Lease an escalated task that still needs annotators, oldest escalation first."""
-    mine = Assignment.objects.filter(task_id=OuterRef("task_id"), annotator_id=user.pk)
-    qs = Escalation.objects.filter(
-        project_id=project.pk, kind=kind, status=EscalationStatus.OPEN, task__is_open=True
-    ).filter(~Exists(mine))
-    if target:
-        qs = qs.filter(task__target=target)
-    rows = list(
-        qs.order_by("id").values_list(
-            "task_id", "task__document_id", "task__position", "task__target"
-        )[:CANDIDATES]
-    )
-    return _lease_first(user, rows, now, expires)
-
-
-def lease_prioritized(
-    user: Any, project: Project, kind: str, target: str | None, now: datetime, expires: datetime
-) -> Assignment | None:
-    """Lease the first open task of the highest-priority document that has work for them.
-
-    Reading order inside a document; documents of equal priority in id order.
-    """
-    mine = Assignment.objects.filter(task_id=OuterRef("pk"), annotator_id=user.pk)
-    control = ControlQuestion.objects.filter(task_id=OuterRef("pk"))
-    qs = Task.objects.filter(
-        project_id=project.pk, kind=kind, is_open=True, document__queue_priority__isnull=False
-    ).filter(~Exists(mine), ~Exists(control))
-    if target:
-        qs = qs.filter(target=target)
-    rows = list(
-        qs.order_by(
-            "-document__queue_priority__priority", "document_id", "position", "target"
-        ).values_list("id", "document_id", "position", "target")[:CANDIDATES]
-    )
-    return _lease_first(user, rows, now, expires)
-
-
 def _day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -303,53 +189,30 @@ def _lock_state(user: Any, project: Project) -> None:
     )
 
 
-def lease_with_policies(
-    *,
-    user: Any,
-    project: Project,
-    kind: str,
-    target: str | None,
-    ctx: QueueContext,
-    regular: Any,
-) -> Assignment | None:
-    """Apply the policies in order, then ``regular()`` (the regular queue's lease)."""
-    now = timezone.now()
-    expires = now + timedelta(minutes=project.lease_minutes)
-    if ctx.must_qualify:
-        leased = lease_control(user, project, kind, target, now, expires)
-        if leased is not None:
-            return leased
-        settings = QualitySettings.objects.get(project_id=project.pk)
-        outcome = decide_qualification(
-            project_id=project.pk, user_id=user.pk, settings=settings, final=True
+def quota_reached_now(user: Any, project: Project, ctx: QueueContext) -> bool:
+    """``quota_reached`` with the annotator's state row locked (call in a transaction):
+    concurrent leases of one annotator count in turn."""
+    _lock_state(user, project)
+    return quota_reached(user, project, ctx, timezone.now())
+
+
+def draw_control(ctx: QueueContext) -> bool:
+    """Whether this lease serves a control question (at the project's rate)."""
+    return bool(ctx.control_rate) and random.random() < ctx.control_rate  # noqa: S311
+
+
+def qualification_ran_out(user: Any, project: Project, kind: str) -> None:
+    """No qualification question was left: decide; 403 when failed, 409 when undecided
+    (no question of this kind left); returns when passed (real tasks follow)."""
+    settings = QualitySettings.objects.get(project_id=project.pk)
+    outcome = decide_qualification(
+        project_id=project.pk, user_id=user.pk, settings=settings, final=True
+    )
+    if outcome == Qualification.FAILED:
+        check_may_work(QueueContext(qualification_size=1, qualification=outcome))
+    if outcome == Qualification.PENDING:
+        raise Conflict(
+            f"this project's qualification has no question of kind {kind} left for you; "
+            "ask for another kind or ask a lead",
+            code="qualification_unavailable",
         )
-        if outcome == Qualification.FAILED:
-            check_may_work(QueueContext(qualification_size=1, qualification=outcome))
-        if outcome == Qualification.PENDING:
-            raise Conflict(
-                f"this project's qualification has no question of kind {kind} left for you; "
-                "ask for another kind or ask a lead",
-                code="qualification_unavailable",
-            )
-    with transaction.atomic() if ctx.has_quota else nullcontext():
-        if ctx.has_quota:
-            _lock_state(user, project)
-            if quota_reached(user, project, ctx, now):
-                return None
-        if ctx.control_rate and random.random() < ctx.control_rate:  # noqa: S311 - not security
-            leased = lease_control(user, project, kind, target, now, expires)
-            if leased is not None:
-                return leased
-        if ctx.has_reservations:
-            leased = lease_reserved(user, project, kind, target, now, expires)
-            if leased is not None:
-                return leased
-        if ctx.escalation:
-            leased = lease_escalated(user, project, kind, target, now, expires)
-            if leased is not None:
-                return leased
-        if ctx.has_priorities:
-            leased = lease_prioritized(user, project, kind, target, now, expires)
-            if leased is not None:
-                return leased
-        return regular()

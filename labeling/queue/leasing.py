@@ -8,23 +8,24 @@ whose conditional UPDATE moved the assignment out of ``active`` (``releasing``).
 ``is_open`` mirrors ``n_assigned < overlap`` so the partial index ``task_queue_idx``
 serves the queue.
 
-One implementation on SQLite and PostgreSQL: portable SQL in one transaction. The
-candidate (``policy``) is chosen, its slot taken and the lease written by two
-statements: ``UPDATE task ... WHERE id = (candidate) RETURNING`` and an upsert of the
-assignment (``INSERT ... ON CONFLICT DO UPDATE ... WHERE status = 'expired'``, which
-also renews a lease this annotator let expire). Candidate queries start from the
-annotator's cursor (their newest assignment, through the ``(annotator, -id)`` index)
-and are index ranges with a LIMIT, so their cost does not grow with the project.
-Expired leases are swept lazily (``releasing.sweep``) and always before answering
-"nothing left". Quality control's policies (``labeling.quality.policies``) decide
-before the regular queue whenever a project uses them.
+One implementation on SQLite and PostgreSQL, every policy included (``policy``: the
+pause gate, quality control's arms, reading order). On PostgreSQL a lease is ONE
+statement (data-modifying CTEs: gate, cursor, held lease, candidate, lease, slot); on
+SQLite the same pieces run in one IMMEDIATE transaction. The slot is taken by an
+``UPDATE task`` and the lease written by an upsert of the assignment (``INSERT ... ON
+CONFLICT DO UPDATE ... WHERE status = 'expired'``, which also renews a lease this
+annotator let expire). Candidate queries start from the annotator's cursor (their
+newest assignment, through the ``(annotator, -id)`` index) and are index ranges with a
+LIMIT, so their cost does not grow with the project. A control question and an
+ordinary task are leased by the same SQL (the draw is a parameter). Expired leases are
+swept lazily (``releasing.sweep``) and always before answering "nothing left".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -264,46 +265,92 @@ def _lease_in_window(
 
 def one_statement() -> bool:
     """True when the backend runs a whole lease as ONE statement: data-modifying CTEs
-    (PostgreSQL). SQLite has no INSERT or UPDATE inside WITH, so it runs the same pieces
-    (cursor, candidate, slot, lease) one after the other in an IMMEDIATE transaction,
-    which takes the write lock first: the same outcome, serialised."""
+    (PostgreSQL). SQLite has no INSERT, UPDATE or DELETE inside WITH, so it runs the same
+    pieces one after the other in an IMMEDIATE transaction, which takes the write lock
+    first: the same outcome, serialised (``_lease_in_sequence``)."""
     return connection.vendor == "postgresql"
 
 
-@lru_cache(maxsize=64)
-def _statement_sql(n_targets: int, one_target: bool, lock: str) -> str:
-    """The whole lease in one statement (PostgreSQL): read the cursor, answer the held
-    lease if any, else pick the first candidate in reading order (``policy``), lease it
-    and take its slot.
+def _candidate(arms: policy.Arms, n_targets: int, one_target: bool, lock: str, chosen: str) -> str:
+    """COALESCE over the arms after ``chosen`` (control or reservation): escalated,
+    prioritized, then the reading-order windows; the first arm with a task wins."""
+    parts = [chosen] if chosen else []
+    if arms.escalated:
+        parts.append(f"({policy.escalated_sql(one_target, lock)})")
+    if arms.prioritized:
+        parts.append(f"({policy.prioritized_sql(one_target, lock)})")
+    parts += [f"({arm})" for arm in policy.regular_arms(n_targets, lock)]
+    return f"COALESCE({', '.join(parts)})"
 
-    The candidate row is locked (``SKIP LOCKED``) and its ``is_open`` re-checked on the
+
+@lru_cache(maxsize=128)
+def _statement_sql(arms: policy.Arms, n_targets: int, one_target: bool, lock: str) -> str:
+    """The whole lease in one statement (PostgreSQL): behind the pause gate
+    (``policy.PAUSE_GATE``), read the cursor, answer the held lease if any, else pick the
+    first candidate of the policy arms (``policy``), lease it and take its slot (or pass
+    on the reservation's slot).
+
+    A candidate row is locked (``SKIP LOCKED``) and its ``is_open`` re-checked on the
     latest version, so its slot is free when the UPDATE runs; the CHECK
     ``n_assigned <= overlap`` still guards it (a violation fails the whole statement).
     The lease comes first: when a concurrent request of the same annotator leased the
-    task, the upsert returns no row and no slot is taken (``lost``). Answers one row:
-    ``paused``, ``held``, ``leased`` or ``lost``; none when no task is left. SQL text only.
+    task, the upsert returns no row and no slot is taken (``lost``; a reserved slot goes
+    back to the pool). Answers ``paused``, ``held``, ``leased`` or ``lost``; no row when
+    no task is left. SQL text only: which arms depend on the project, never on the draw.
     """
     cursor = _CURSOR_ONE_TARGET if one_target else _CURSOR_ANY_TARGET
-    arms = [policy.candidate_sql(w, n_targets, lock=lock) for w in policy.windows_in_statement()]
-    first = ", ".join(f"({arm})" for arm in arms)
     insert = _LEASE_SQL.replace("VALUES (%(task)s,", "SELECT cand.id,").replace(
         "%(expires)s, NULL)", "%(expires)s, NULL FROM cand WHERE cand.id IS NOT NULL"
     )
-    # Only SQL written in this package is interpolated; values are parameters.
-    return f"""
-WITH gate AS ({policy.PAUSE_GATE}),
-cur AS MATERIALIZED ({cursor}),
-cand AS MATERIALIZED (
-    SELECT COALESCE({first}) AS id
-    WHERE NOT EXISTS (SELECT 1 FROM gate WHERE gate.status = '{policy.PAUSED}')
+    ctes = [
+        f"gate AS ({policy.PAUSE_GATE})",
+        f"cur AS MATERIALIZED ({cursor})",
+        f"""go AS MATERIALIZED (
+    SELECT 1 AS ok WHERE NOT EXISTS (SELECT 1 FROM gate WHERE gate.status = '{policy.PAUSED}')
       AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.held = 1)
-),
-lease AS ({insert.replace("RETURNING id", "RETURNING id, task_id")}),
-slot AS (
+)""",  # noqa: S608
+    ]
+    chosen = []
+    if arms.control:
+        ctes.append(
+            f"ctl AS MATERIALIZED (SELECT ({policy.control_sql(one_target, lock)}) AS id FROM go)"  # noqa: S608
+        )
+        chosen.append("(SELECT ctl.id FROM ctl)")
+    if arms.reserved:
+        no_control = (
+            "AND NOT EXISTS (SELECT 1 FROM ctl WHERE ctl.id IS NOT NULL)" if arms.control else ""
+        )
+        ctes.append(
+            f"""res AS (
+    DELETE FROM {policy.R} WHERE id = ({policy.reserved_sql(one_target, lock)})
+      AND EXISTS (SELECT 1 FROM go) {no_control}
+    RETURNING task_id
+)"""  # noqa: S608
+        )
+        chosen.append("(SELECT res.task_id FROM res)")
+    candidate = _candidate(arms, n_targets, one_target, lock, ", ".join(chosen))
+    ctes.append(f"cand AS MATERIALIZED (SELECT {candidate} AS id FROM go)")  # noqa: S608
+    ctes.append(f"lease AS ({insert.replace('RETURNING id', 'RETURNING id, task_id')})")
+    reserved = "AND NOT EXISTS (SELECT 1 FROM res)" if arms.reserved else ""
+    ctes.append(
+        f"""slot AS (
     UPDATE {T} SET n_assigned = n_assigned + 1, is_open = (n_assigned + 1 < overlap)
-    WHERE id = (SELECT lease.task_id FROM lease)
-    RETURNING id, document_id, position, target
-)
+    WHERE id = (SELECT lease.task_id FROM lease) {reserved}
+    RETURNING id
+)"""  # noqa: S608
+    )
+    if arms.reserved:  # reserved, but they hold the task already: its slot goes back
+        ctes.append(
+            f"""back AS (
+    UPDATE {T} SET n_assigned = n_assigned - 1, is_open = TRUE
+    WHERE id = (SELECT res.task_id FROM res) AND NOT EXISTS (SELECT 1 FROM lease)
+    RETURNING id
+)"""  # noqa: S608
+        )
+    # Only SQL written in this package is interpolated; values are parameters.
+    with_clause = ",\n".join(ctes)
+    return f"""
+WITH {with_clause}
 SELECT 'paused', NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM gate WHERE gate.status = '{policy.PAUSED}'
 UNION ALL
@@ -311,12 +358,165 @@ SELECT 'held', cur.id, cur.task_id, cur.document_id, cur.position, cur.target,
        cur.leased_at, cur.expires_at
 FROM cur WHERE cur.held = 1
 UNION ALL
-SELECT 'leased', lease.id, slot.id, slot.document_id, slot.position, slot.target, NULL, NULL
-FROM lease JOIN slot ON slot.id = lease.task_id
+SELECT 'leased', lease.id, t.id, t.document_id, t.position, t.target, NULL, NULL
+FROM lease JOIN {T} t ON t.id = lease.task_id
 UNION ALL
 SELECT 'lost', NULL, cand.id, NULL, NULL, NULL, NULL, NULL
 FROM cand WHERE cand.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lease)
 """  # noqa: S608
+
+
+#: The cursor given by the caller (a lease ahead of the one held there).
+_FIXED_CURSOR = "SELECT %(cur_document)s AS document_id, %(cur_position)s AS position"
+
+
+@lru_cache(maxsize=128)
+def _sequence_sql(
+    arms: policy.Arms, n_targets: int, one_target: bool, lock: str, fixed_cursor: bool
+) -> tuple[str, str, str]:
+    """The lease's statements for SQLite (run in order in one IMMEDIATE transaction):
+    the control draw, the reservation taken, and the slot UPDATE over the candidate (with
+    ``%(chosen)s``: the control or reserved task, if any; ``%(delta)s``: 0 when the slot
+    is the reservation's). SQL text only."""
+    cursor = _CURSOR_ONE_TARGET if one_target else _CURSOR_ANY_TARGET
+    if fixed_cursor:
+        cursor = _FIXED_CURSOR
+    control = policy.control_sql(one_target, lock)
+    reserve = (
+        f"DELETE FROM {policy.R} WHERE id = ({policy.reserved_sql(one_target, lock)}) "  # noqa: S608
+        "AND NOT %(drawn)s RETURNING task_id"
+    )
+    candidate = _candidate(arms, n_targets, one_target, lock, "%(chosen)s")
+    slot = (
+        f"WITH cur AS ({cursor}) "  # noqa: S608
+        f"UPDATE {T} SET n_assigned = n_assigned + %(delta)s, "
+        "is_open = (n_assigned + %(delta)s < overlap) "
+        f"WHERE id = {candidate} AND n_assigned + %(delta)s <= overlap "
+        "RETURNING id, document_id, position, target"
+    )
+    return control, reserve, slot
+
+
+def _params(
+    user: Any, project: Project, schema: LabelSchema, target: str | None, **flags: Any
+) -> tuple[dict[str, Any], Any, Any]:
+    now = timezone.now()
+    expires = now + timedelta(minutes=project.lease_minutes)
+    adapt = connection.ops.adapt_datetimefield_value
+    targets = _targets(schema, target)
+    params = {
+        "user": user.pk,
+        "project": project.pk,
+        "kind": schema.kind,
+        "target": target,
+        "now": adapt(now),
+        "expires": adapt(expires),
+        **{f"target{i}": t for i, t in enumerate(targets)},
+        **flags,
+    }
+    return params, now, expires
+
+
+def _leased(
+    user: Any, pk: int, task_id: int, place: tuple[int, int, str], leased_at: Any, expires: Any
+) -> Assignment:
+    assignment = Assignment.from_db(
+        connection.alias,
+        ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
+        [pk, task_id, user.pk, AssignmentStatus.ACTIVE, leased_at, expires],
+    )
+    return _place(assignment, *place)
+
+
+def _lease_in_one_statement(
+    user: Any,
+    project: Project,
+    schema: LabelSchema,
+    target: str | None,
+    arms: policy.Arms,
+    *,
+    want_control: bool,
+    real: bool,
+) -> Assignment | None:
+    """The lease as one statement (``_statement_sql``): one round trip, no transaction
+    of its own. Retried when the same annotator's concurrent request won."""
+    n_targets = len(_targets(schema, target))
+    sql = _statement_sql(arms, n_targets, bool(target), _lock_clause())
+    for _attempt in range(3):
+        params, now, expires = _params(
+            user, project, schema, target, want_control=want_control, real=real
+        )
+        try:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+        except IntegrityError:  # the slot CHECK: the statement changed nothing
+            continue
+        if not rows:
+            return None
+        if rows[0][0] == "paused":  # the first arm: nothing else was done
+            raise_paused(user, project)
+        what, pk, task_id, document_id, position, task_target, leased_at, expires_at = rows[0]
+        if what == "lost":
+            continue  # the same annotator's concurrent request leased it: find theirs
+        if what == "held":
+            leased_at, expires = aware(leased_at), aware(expires_at)
+        else:
+            leased_at = now
+        return _leased(user, pk, task_id, (document_id, position, task_target), leased_at, expires)
+    raise Conflict("the queue is busy; please ask again", code="busy")
+
+
+def _lease_in_sequence(
+    user: Any,
+    project: Project,
+    schema: LabelSchema,
+    target: str | None,
+    arms: policy.Arms,
+    *,
+    want_control: bool,
+    real: bool,
+    after_place: tuple[int, int] | None = None,
+) -> Assignment | None:
+    """The lease as the same pieces in one transaction (SQLite; on PostgreSQL for a lease
+    ahead): the held lease, then behind the pause gate the control draw, the reservation,
+    the slot over the candidate and the lease. The statements are the same whatever the
+    draw. ``after_place``: lease after this place (document, position) in reading order,
+    without answering the lease held there (prefetch)."""
+    n_targets = len(_targets(schema, target))
+    sqls = _sequence_sql(arms, n_targets, bool(target), _lock_clause(), after_place is not None)
+    control, reserve, slot = sqls
+    for _attempt in range(3):
+        # A held lease is answered as is: the pause released every lease it found, and
+        # the gate below keeps new ones from a paused annotator.
+        if after_place is None:
+            held, _cursor = held_or_cursor(user, project, schema.kind, target)
+            if held is not None:
+                return held
+        params, now, expires = _params(
+            user, project, schema, target, want_control=want_control, real=real
+        )
+        if after_place is not None:
+            params["cur_document"], params["cur_position"] = after_place
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                pass_pause_gate(user, project, cur)
+                drawn = fetchone(control, params, cur) if arms.control else None
+                params["drawn"] = drawn is not None
+                reserved = fetchone(reserve, params, cur) if arms.reserved else None
+                params["chosen"] = (drawn or reserved or [None])[0]
+                params["delta"] = 0 if reserved is not None else 1
+                taken = fetchone(slot, params, cur)
+                if taken is None:
+                    return None
+                task_id, document_id, position, task_target = taken
+                lease = fetchone(_LEASE_SQL, {**params, "task": task_id}, cur)
+                if lease is None:  # rolls back the slot and the reservation
+                    raise _LostRace
+        except (_LostRace, IntegrityError):
+            continue  # the same annotator asked twice at once and the other call won
+        return _leased(user, lease[0], task_id, (document_id, position, task_target), now, expires)
+    raise Conflict("the queue is busy; please ask again", code="busy")
 
 
 def raise_paused(user: Any, project: Project) -> None:
@@ -338,52 +538,13 @@ def pass_pause_gate(user: Any, project: Project, cur: Any) -> None:
         raise_paused(user, project)
 
 
-def _lease_in_one_statement(
-    user: Any, project: Project, schema: LabelSchema, target: str | None
-) -> Assignment | None:
-    """The regular queue's lease as one statement (``_statement_sql``): no transaction
-    around it, one round trip. Retried when the same annotator's concurrent request won."""
-    targets = _targets(schema, target)
-    sql = _statement_sql(len(targets), bool(target), _lock_clause())
-    adapt = connection.ops.adapt_datetimefield_value
-    for _attempt in range(3):
-        now = timezone.now()
-        expires = now + timedelta(minutes=project.lease_minutes)
-        params = {
-            "user": user.pk,
-            "project": project.pk,
-            "kind": schema.kind,
-            "target": target,
-            "now": adapt(now),
-            "expires": adapt(expires),
-            **{f"target{i}": t for i, t in enumerate(targets)},
-        }
-        try:
-            with connection.cursor() as cur:
-                cur.execute(sql, params)
-                rows = cur.fetchall()
-        except IntegrityError:  # the slot CHECK: the statement changed nothing
-            continue
-        if not rows:
-            return None
-        if rows[0][0] == "paused":  # the first arm: nothing else was done
-            raise_paused(user, project)
-        what, pk, task_id, document_id, position, task_target, leased_at, expires_at = rows[0]
-        if what == "lost":
-            continue  # the same annotator's concurrent request leased it: find theirs
-        if what == "held":
-            leased_at, expires_at = aware(leased_at), aware(expires_at)
-        else:
-            leased_at, expires_at = now, expires
-        assignment = Assignment.from_db(
-            connection.alias,
-            ["id", "task_id", "annotator_id", "status", "leased_at", "expires_at"],
-            [pk, task_id, user.pk, AssignmentStatus.ACTIVE, leased_at, expires_at],
-        )
-        if what == "leased":
-            assignment.finished_at = None
-        return _place(assignment, document_id, position, task_target)
-    raise Conflict("the queue is busy; please ask again", code="busy")
+def _arms(ctx: policies.QueueContext) -> policy.Arms:
+    return policy.Arms(
+        control=bool(ctx.control_rate or ctx.qualification_size),
+        reserved=ctx.has_reservations,
+        escalated=ctx.escalation,
+        prioritized=ctx.has_priorities,
+    )
 
 
 def _lease(
@@ -394,68 +555,37 @@ def _lease(
     ctx: policies.QueueContext,
     after: Ahead | None = None,
 ) -> Assignment | None:
-    if ctx.plain and one_statement() and after is None:
-        return _lease_in_one_statement(user, project, schema, target)
-    for _attempt in range(3):
-        # A held lease is answered as is: the pause released every lease it found, and
-        # the gate below keeps new ones from a paused annotator.
-        held, cursor = held_or_cursor(user, project, schema.kind, target)
+    """Quality control's order, then the statement: qualification questions while
+    qualifying; quotas end the queue; a control at the project's rate; reservations,
+    escalated tasks, prioritized documents and reading order (the statement's arms).
+
+    ``after`` (prefetch, see ``next_task``): when the annotator's newest lease is the one
+    they work on, answer their other held lease, or lease the next task after it.
+    """
+    arms = _arms(ctx)
+    lease: Any = _lease_in_one_statement if one_statement() else _lease_in_sequence
+    if after is not None:
+        held, _cursor = held_or_cursor(user, project, schema.kind, target)
         if held is not None:
-            if after is None or not after.covers(held):
+            if not after.covers(held):
                 return held  # asking again, or the lease taken ahead earlier
-            # The newest lease is the one being worked on (``after``): answer another
-            # held one, or lease the next task after it in reading order.
             other = other_held(user, project, schema.kind, target, after)
             if other is not None:
                 return other
-            document_id, position, _target = held.place  # type: ignore[attr-defined]
-            cursor = Cursor(document_id, position)
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cur:
-                    pass_pause_gate(user, project, cur)
-                if ctx.plain:
-                    return _lease_in_windows(user, project, schema, target, cursor)
-                return policies.lease_with_policies(
-                    user=user,
-                    project=project,
-                    kind=schema.kind,
-                    target=target,
-                    ctx=ctx,
-                    regular=lambda c=cursor: _lease_regular(user, project, schema, target, c),
-                )
-        except (_LostRace, IntegrityError):
-            continue  # the same annotator asked twice at once and the other call won
-    raise Conflict("the queue is busy; please ask again", code="busy")
-
-
-def _lease_in_windows(
-    user: Any, project: Project, schema: LabelSchema, target: str | None, cursor: Cursor | None
-) -> Assignment | None:
-    """Lease the first eligible task of the first window that has one (in a transaction)."""
-    targets = _targets(schema, target)
-    for window in policy.windows(cursor):
-        leased = _lease_in_window(user, project, schema.kind, targets, window)
+            place = held.place[:2]  # type: ignore[attr-defined]
+            lease = partial(_lease_in_sequence, after_place=place)
+    if ctx.must_qualify:
+        leased = lease(user, project, schema, target, arms, want_control=True, real=False)
         if leased is not None:
             return leased
-    return None
-
-
-def _lease_regular(
-    user: Any, project: Project, schema: LabelSchema, target: str | None, cursor: Cursor | None
-) -> Assignment | None:
-    """Lease the first eligible task in reading order from the cursor (``policy``); the
-    quality policies' last resort, in a savepoint of their transaction."""
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return _lease_in_windows(user, project, schema, target, cursor)
-        except (_LostRace, IntegrityError):
-            # The same annotator asked twice at once and the other call won this task.
-            held, cursor = held_or_cursor(user, project, schema.kind, target)
-            if held is not None:
-                return held
-    raise Conflict("the queue is busy; please ask again", code="busy")
+        policies.qualification_ran_out(user, project, schema.kind)  # passed, or raises
+    want_control = policies.draw_control(ctx)
+    if not ctx.has_quota:
+        return lease(user, project, schema, target, arms, want_control=want_control, real=True)
+    with transaction.atomic():
+        if policies.quota_reached_now(user, project, ctx):
+            return None
+        return lease(user, project, schema, target, arms, want_control=want_control, real=True)
 
 
 def next_task(

@@ -1,15 +1,16 @@
-"""Queue policy of the regular queue: which tasks an annotator may take next, in what order.
+"""Queue policy: which tasks an annotator may take next, in what order; every policy.
 
-This is the one place that decides for the regular queue; ``leasing`` only executes the
-decision. Quality control's policies run before it (``labeling.quality.policies``:
-pause, qualification, quotas, control questions, reservations, escalated tasks) and
-lease through the same slot accounting (``leasing.take_slot``). A policy here is SQL
-that runs on SQLite and PostgreSQL alike, over the candidate task ``t``, with named
-parameters (``%(user)s``, ``%(project)s``, ``%(kind)s``, ``%(target)s`` and those a
-window adds):
+This is the one place that decides; ``leasing`` only executes the decision. A policy
+here is SQL that runs on SQLite and PostgreSQL alike, over the candidate task ``t``,
+with named parameters (``%(user)s``, ``%(project)s``, ``%(kind)s``, ``%(target)s`` and
+those a window adds):
 
-- ``eligibility``: conditions every candidate must meet. Add a condition to keep a
-  task from an annotator (e.g. documents reserved for someone else).
+- ``PAUSE_GATE``: the first step of every lease; a paused annotator gets nothing.
+- quality control's arms, in front of reading order (see ``Arms``): control questions
+  at the project's rate or for qualification, the annotator's reservations, escalated
+  tasks, prioritized documents. Quotas, qualification decisions and the draw are in
+  ``labeling.quality.policies``.
+- ``eligibility``: conditions every reading-order candidate must meet.
 - ``ORDER``: reading order. It must stay a prefix-compatible order of the queue index
   ``task_queue_idx`` (project, kind, target, document, position) or the candidate
   query stops being an index range and its cost grows with the project.
@@ -28,7 +29,11 @@ from labeling.models import (
     Assignment,
     AssignmentStatus,
     ControlQuestion,
+    DocumentPriority,
+    Escalation,
+    EscalationStatus,
     Qualification,
+    Reservation,
     Task,
 )
 
@@ -36,6 +41,12 @@ T = Task._meta.db_table
 A = Assignment._meta.db_table
 C = ControlQuestion._meta.db_table
 S = AnnotatorState._meta.db_table
+R = Reservation._meta.db_table
+E = Escalation._meta.db_table
+P = DocumentPriority._meta.db_table
+
+#: Unseen control questions one is drawn from at random, per lease.
+CONTROL_CANDIDATES = 20
 
 #: Reading order of candidates (an index range of ``task_queue_idx``).
 ORDER = "t.document_id, t.position"
@@ -142,3 +153,86 @@ def candidate_sql(window: str, n_targets: int, *, lock: str) -> str:
     union = " UNION ALL ".join(arms)
     # Only SQL written in this module is interpolated; values are parameters.
     return f"SELECT c.id FROM ({union}) c ORDER BY c.document_id, c.position, c.target LIMIT 1"  # noqa: S608
+
+
+# --- quality control's policies, as arms of the same lease ---------------------------
+#
+# A project with quality control leases through the same statement (PostgreSQL) or the
+# same statements (SQLite) as the plain queue, with more arms in front of the reading-
+# order windows: the first arm that yields a task wins (COALESCE evaluates lazily). Which
+# arms a statement has depends on the project (and whether the annotator has
+# reservations), never on the draw: ``%(want_control)s`` (this lease is a control
+# question, drawn at the project's rate, or a qualification question) and ``%(real)s``
+# (real tasks may be served; false while qualifying) are parameters, so a control lease
+# and an ordinary lease run the same SQL text: no statement count or shape tells them
+# apart. A reservation already holds its task's slot, so ``leasing`` deletes it instead of
+# taking a slot (``reserved_sql``).
+
+
+@dataclass(frozen=True)
+class Arms:
+    """Which policy arms a lease statement has, from the project's quality settings."""
+
+    control: bool = False  # control questions at a rate, or qualification
+    reserved: bool = False  # the annotator has reservations
+    escalated: bool = False  # escalation on and an escalated task waits
+    prioritized: bool = False  # some document has a priority
+
+    @property
+    def any(self) -> bool:
+        return self.control or self.reserved or self.escalated or self.prioritized
+
+
+def _target_filter(one_target: bool) -> str:
+    return "AND t.target = %(target)s" if one_target else ""
+
+
+def control_sql(one_target: bool, lock: str) -> str:
+    """A control question this annotator was never shown (any status), drawn at random
+    from the first ``CONTROL_CANDIDATES`` by id; only when ``%(want_control)s``."""
+    return f"""SELECT t.id FROM {T} t
+WHERE %(want_control)s AND t.is_open {_target_filter(one_target)} AND t.id IN (
+    SELECT ctl.task_id FROM {C} ctl
+    WHERE ctl.project_id = %(project)s AND ctl.kind = %(kind)s
+      AND NOT EXISTS (
+          SELECT 1 FROM {A} m WHERE m.task_id = ctl.task_id AND m.annotator_id = %(user)s
+      )
+    ORDER BY ctl.id LIMIT {CONTROL_CANDIDATES}
+)
+ORDER BY random() LIMIT 1 {lock}"""  # noqa: S608
+
+
+def reserved_sql(one_target: bool, lock: str) -> str:
+    """The id of the annotator's first reservation in reading order (real tasks only)."""
+    target = f"AND EXISTS (SELECT 1 FROM {T} t WHERE t.id = r.task_id AND t.target = %(target)s)"  # noqa: S608
+    return f"""SELECT r.id FROM {R} r
+WHERE %(real)s AND r.annotator_id = %(user)s AND r.project_id = %(project)s
+  AND r.kind = %(kind)s {target if one_target else ""}
+ORDER BY r.document_id, r.position, r.id LIMIT 1 {lock.replace(" OF t", "")}"""  # noqa: S608
+
+
+def escalated_sql(one_target: bool, lock: str) -> str:
+    """An escalated task that still needs annotators, oldest escalation first."""
+    return f"""SELECT t.id FROM {E} e JOIN {T} t ON t.id = e.task_id
+WHERE %(real)s AND e.project_id = %(project)s AND e.kind = %(kind)s
+  AND e.status = '{EscalationStatus.OPEN.value}' AND t.is_open {_target_filter(one_target)}
+  AND NOT EXISTS (SELECT 1 FROM {A} m WHERE m.task_id = t.id AND m.annotator_id = %(user)s)
+ORDER BY e.id LIMIT 1 {lock}"""  # noqa: S608
+
+
+def prioritized_sql(one_target: bool, lock: str) -> str:
+    """The first open task of the highest-priority document with work for the annotator;
+    reading order inside a document, documents of equal priority in id order."""
+    return f"""SELECT t.id FROM {T} t JOIN {P} dp ON dp.document_id = t.document_id
+WHERE %(real)s AND t.project_id = %(project)s AND t.kind = %(kind)s AND t.is_open
+  {_target_filter(one_target)}
+  AND NOT EXISTS (SELECT 1 FROM {A} m WHERE m.task_id = t.id AND m.annotator_id = %(user)s)
+  AND NOT EXISTS (SELECT 1 FROM {C} ctl WHERE ctl.task_id = t.id)
+ORDER BY dp.priority DESC, t.document_id, t.position, t.target LIMIT 1 {lock}"""  # noqa: S608
+
+
+def regular_arms(n_targets: int, lock: str) -> list[str]:
+    """The reading-order windows (``windows_in_statement``), only when ``%(real)s``."""
+    return [
+        candidate_sql(f"{w} AND %(real)s", n_targets, lock=lock) for w in windows_in_statement()
+    ]
