@@ -73,6 +73,7 @@ def build_project(name: str, n_tasks: int, overlap: int, users: list) -> int:
 
     from labeling.models import Role
     from labeling.projects import add_member, create_project
+
     try:
         from labeling.text.segmentation import split_sentences
     except ImportError:  # a baseline checkout from before the layout moves (--baseline)
