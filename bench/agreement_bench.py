@@ -113,7 +113,7 @@ def populate(engine: str, n_tasks: int, n_annotators: int) -> dict:
         user_ids = [u.pk for u in users]
         table = Annotation._meta.db_table
         values = [json.dumps({"label": label}) for label in LABELS]
-        cols = "task_id, annotator_id, value, revision, created_at, updated_at"
+        cols = "task_id, annotator_id, value, revision, created_at, updated_at, from_suggestion"
         t_ann = time.perf_counter()
         with connection.cursor() as cursor:
             if engine == "postgres":
@@ -121,11 +121,13 @@ def populate(engine: str, n_tasks: int, n_annotators: int) -> dict:
                 with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                     for i, task_id in enumerate(task_ids):
                         for j, user_id in enumerate(user_ids):
-                            copy.write_row((task_id, user_id, values[codes[i, j]], 1, now, now))
+                            copy.write_row(
+                                (task_id, user_id, values[codes[i, j]], 1, now, now, False)
+                            )
             else:
                 stamp = now.isoformat()
                 cursor.executemany(
-                    f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, 1, %s, %s)",
+                    f"INSERT INTO {table} ({cols}) VALUES (%s, %s, %s, 1, %s, %s, FALSE)",
                     (
                         (task_id, user_id, values[codes[i, j]], stamp, stamp)
                         for i, task_id in enumerate(task_ids)

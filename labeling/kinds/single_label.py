@@ -42,8 +42,6 @@ from labeling.kinds.base import (
     sub_progress,
 )
 
-CHUNK_SIZE = 20_000
-
 
 @dataclass
 class LabelMatrix:
@@ -191,85 +189,100 @@ class SingleLabelKind(KindSpec):
     def load_matrix(
         self, *, project_id: int, schema: SchemaLike, progress: Progress | None = None
     ) -> LabelMatrix:
-        """Build the reliability matrix in a few streamed queries.
+        """Build the reliability matrix from one read of integer columns.
 
-        Queries: a count (for progress), then the annotations as
-        ``(task_id, annotator_id, label, target)`` tuples streamed in chunks.
-        ``progress`` receives fractions in ``[0, 1]`` of the loading phase.
+        The database maps each annotation to integers (label code, target code, document,
+        from_suggestion, cluster) so that the rows arrive as one numpy array
+        (``labeling.bulk.read_int_columns``: binary COPY on PostgreSQL) instead of a Python
+        tuple per annotation. One more query only when a task has a target the schema no
+        longer lists. ``progress`` receives fractions in ``[0, 1]`` of the loading phase.
         """
-        from django.db.models.fields.json import KeyTextTransform
+        from django.db.models import BigIntegerField, Case, F, TextField, Value, When
+        from django.db.models.functions import Cast
+        from django.db.models.fields.json import KT
 
-        from labeling.models import Annotation
+        from labeling.bulk import read_int_columns
+        from labeling.models import Annotation, Task
         from labeling.quality.dataset import real_annotations
 
         labels = list(schema.labels)
         schema_targets = list(schema.targets or [])
-        code_of = {label: i for i, label in enumerate(labels)}
-        qs = real_annotations(
-            Annotation.objects.filter(task__project_id=project_id, task__kind=self.name)
-        ).order_by()
-        total = qs.count()
         cluster = cluster_field(bool(schema_targets))
-        fields = ["task_id", "annotator_id", "label", "task__target", "task__document_id"]
-        fields.append("from_suggestion")
+        number: BigIntegerField[int, int] = BigIntegerField()
+        label_code = Case(
+            *[When(label=label, then=Value(i)) for i, label in enumerate(labels)],
+            default=Value(-1),
+            output_field=number,
+        )
+        target_code = Case(
+            *[When(task__target=t, then=Value(i)) for i, t in enumerate(schema_targets)],
+            When(task__target="", then=Value(-2)),
+            default=Value(-1),
+            output_field=number,
+        )
+        columns: dict[str, Any] = {
+            "c_task": F("task_id"),
+            "c_annotator": F("annotator_id"),
+            "c_label": label_code,
+            "c_target": target_code,
+            "c_document": F("task__document_id"),
+            "c_suggested": Case(
+                When(from_suggestion=True, then=Value(1)), default=Value(0), output_field=number
+            ),
+        }
         if cluster:
-            fields.append(cluster[0])
-        rows = qs.annotate(label=KeyTextTransform("label", "value")).values_list(*fields)
-        task_ids = np.empty(total, dtype=np.int64)
-        annotator_ids = np.empty(total, dtype=np.int64)
-        codes = np.empty(total, dtype=np.int64)
-        target_of: dict[str, int] = {}
-        target_idx = np.empty(total, dtype=np.int64)
-        cluster_ids = np.empty(total, dtype=np.int64) if cluster else None
-        document_ids = np.empty(total, dtype=np.int64)
-        suggested = np.zeros(total, dtype=bool)
-        n = 0
-        for row in rows.iterator(chunk_size=CHUNK_SIZE):
-            if n == total:  # annotations added since the count: the next run sees them
-                break
-            task_ids[n], annotator_ids[n] = row[0], row[1]
-            codes[n] = code_of.get(row[2], -1)
-            target_idx[n] = target_of.setdefault(row[3], len(target_of))
-            document_ids[n] = row[4]
-            suggested[n] = row[5]
-            if cluster_ids is not None:
-                cluster_ids[n] = row[6]
-            n += 1
-            if n % CHUNK_SIZE == 0:
-                report(progress, n, total, 1.0)
-        task_ids, annotator_ids, codes = task_ids[:n], annotator_ids[:n], codes[:n]
+            columns["c_cluster"] = F(cluster[0])
+        qs = (
+            real_annotations(
+                Annotation.objects.filter(task__project_id=project_id, task__kind=self.name)
+            )
+            .order_by()
+            .annotate(label=Cast(KT("value__label"), output_field=TextField()))
+            .annotate(**columns)
+            .values_list(*columns)
+        )
+        data = read_int_columns(qs)
+        report(progress, 1, 2, 1.0)
+        task_ids, annotator_ids, codes = data[:, 0], data[:, 1], data[:, 2]
         known = codes >= 0
-        n_unknown = int(n - known.sum())
-        task_ids, annotator_ids, codes = task_ids[known], annotator_ids[known], codes[known]
+        n_unknown = int(data.shape[0] - known.sum())
+        data = data[known]
+        task_ids, annotator_ids, codes = data[:, 0], data[:, 1], data[:, 2]
         items, rows_of = np.unique(task_ids, return_inverse=True)
-        columns, cols_of = np.unique(annotator_ids, return_inverse=True)
-        matrix = np.full((items.size, columns.size), -1, dtype=np.int64)
+        columns_, cols_of = np.unique(annotator_ids, return_inverse=True)
+        matrix = np.full((items.size, columns_.size), -1, dtype=np.int64)
         matrix[rows_of, cols_of] = codes
         documents = np.empty(items.size, dtype=np.int64)
-        documents[rows_of] = document_ids[:n][known]
-        from_suggestion = np.zeros((items.size, columns.size), dtype=bool)
-        from_suggestion[rows_of, cols_of] = suggested[:n][known]
+        documents[rows_of] = data[:, 4]
+        from_suggestion = np.zeros((items.size, columns_.size), dtype=bool)
+        from_suggestion[rows_of, cols_of] = data[:, 5] > 0
+        target_codes = np.empty(items.size, dtype=np.int64)
+        target_codes[rows_of] = data[:, 3]
         targets = None
         target_names: list[str] = []
-        if schema_targets or set(target_of) - {""}:
-            targets = np.empty(items.size, dtype=np.int64)
-            targets[rows_of] = target_idx[:n][known]
-            # Order targets as the schema lists them; unknown targets (removed ones) after.
-            order = sorted(
-                target_of, key=lambda t: (t not in schema_targets, _index(schema_targets, t))
+        other = np.flatnonzero(target_codes == -1)
+        if schema_targets or other.size:
+            # Targets the schema no longer lists (and "" beside real targets) go after the
+            # schema's, sorted by name.
+            extra = dict(
+                Task.objects.filter(pk__in=items[other].tolist()).values_list("id", "target")
             )
-            remap = np.array([order.index(t) for t in target_of], dtype=np.int64)
-            targets = remap[targets] if targets.size else targets
-            target_names = order
+            names = sorted(set(extra.values()) | ({""} if (target_codes == -2).any() else set()))
+            target_names = schema_targets + names
+            index = {name: len(schema_targets) + i for i, name in enumerate(names)}
+            targets = target_codes.copy()
+            targets[target_codes == -2] = index.get("", -1)
+            for row in other.tolist():
+                targets[row] = index[extra[int(items[row])]]
         clusters = None
-        if cluster_ids is not None:
+        if cluster:
             clusters = np.empty(items.size, dtype=np.int64)
-            clusters[rows_of] = cluster_ids[:n][known]
+            clusters[rows_of] = data[:, 6]
         report(progress, 1, 1, 1.0)
         return LabelMatrix(
             codes=matrix,
             task_ids=items,
-            annotator_ids=columns,
+            annotator_ids=columns_,
             labels=labels,
             level=schema.level,
             values=list(schema.values) if schema.values else None,
