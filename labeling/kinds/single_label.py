@@ -198,8 +198,8 @@ class SingleLabelKind(KindSpec):
         longer lists. ``progress`` receives fractions in ``[0, 1]`` of the loading phase.
         """
         from django.db.models import BigIntegerField, Case, F, TextField, Value, When
-        from django.db.models.functions import Cast
         from django.db.models.fields.json import KT
+        from django.db.models.functions import Cast
 
         from labeling.bulk import read_int_columns
         from labeling.models import Annotation, Task
