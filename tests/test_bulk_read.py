@@ -1,4 +1,4 @@
-"""``bulk.read_int_columns``: integer columns of a queryset as one numpy array (binary COPY on
+"""``bulk.read_int_columns``: integer columns of a queryset as one numpy array (rows packed by
 PostgreSQL), and the agreement matrix built from it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.db.models import F
 
-from labeling.bulk import _parse_pgcopy_int8, read_int_columns
+from labeling.bulk import read_int_columns, unpack_int8_rows
 from labeling.models import Annotation, Task
 from tests.factories import add_documents, make_project
 from tests.test_agreement_runs import load_label_matrix
@@ -17,23 +17,13 @@ from tests.test_agreement_runs import load_label_matrix
 pytestmark = pytest.mark.django_db
 
 
-def _pgcopy(rows: list[tuple[int, ...]]) -> bytes:
-    out = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-    for row in rows:
-        out += struct.pack(">h", len(row))
-        for value in row:
-            out += struct.pack(">iq", 8, value)
-    return out + struct.pack(">h", -1)
-
-
-def test_parses_a_binary_copy_stream_of_bigints():
+def test_unpacks_big_endian_int64_rows():
     rows = [(1, -1, 2**40), (7, 0, -(2**62))]
-    np.testing.assert_array_equal(_parse_pgcopy_int8(_pgcopy(rows), 3), np.array(rows))
-    assert _parse_pgcopy_int8(_pgcopy([]), 3).shape == (0, 3)
-    with pytest.raises(ValueError, match="bigint"):
-        _parse_pgcopy_int8(_pgcopy(rows)[:-3] + b"\xff\xff", 3)
-    with pytest.raises(ValueError, match="COPY"):
-        _parse_pgcopy_int8(b"nope", 1)
+    blobs = [struct.pack(">3q", *rows[0]), struct.pack(">3q", *rows[1])]
+    np.testing.assert_array_equal(unpack_int8_rows(blobs, 3), np.array(rows))
+    assert unpack_int8_rows([], 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="int64"):
+        unpack_int8_rows([blobs[0][:-1]], 3)
 
 
 def test_reads_integer_columns_of_a_queryset(make_user):

@@ -193,8 +193,8 @@ class SingleLabelKind(KindSpec):
 
         The database maps each annotation to integers (label code, target code, document,
         from_suggestion, cluster) so that the rows arrive as one numpy array
-        (``labeling.bulk.read_int_columns``: binary COPY on PostgreSQL) instead of a Python
-        tuple per annotation. One more query only when a task has a target the schema no
+        (``labeling.bulk.read_int_columns``: rows packed into bytea on PostgreSQL) instead
+        of a Python tuple per annotation. One more query only when a task has a target the schema no
         longer lists. ``progress`` receives fractions in ``[0, 1]`` of the loading phase.
         """
         from django.db.models import BigIntegerField, Case, F, TextField, Value, When
