@@ -197,36 +197,45 @@ def _most_disputed(
     return out
 
 
-def _map_per_document(entries: list[dict[str, Any]], task_ids: np.ndarray) -> list[dict[str, Any]]:
-    """Per-document entries with document ids and titles, and disputed rows as tasks with
-    their sentence (2 queries)."""
-    doc_ids = [int(e["group"]) for e in entries]
-    titles = dict(Document.objects.filter(pk__in=doc_ids).values_list("id", "title"))
-    wanted = {int(task_ids[d["item"]]) for e in entries for d in e["disputed"]}
-    sentences = {
-        task_id: (sentence_id, position, target)
-        for task_id, sentence_id, position, target in Task.objects.filter(
-            pk__in=wanted
-        ).values_list("id", "sentence_id", "sentence__position", "target")
+def _map_per_document(
+    entries: list[dict[str, Any]], task_ids: np.ndarray, project_id: int | None
+) -> list[dict[str, Any]]:
+    """Per-document entries with document ids and titles, disputed rows as tasks (1 query,
+    2 when the kind did not say each disputed row's sentence). Values are JSON types already
+    (see ``labeling.agreement.groups``), so they skip ``_jsonable``."""
+    documents = (
+        Document.objects.filter(project_id=project_id)
+        if project_id is not None
+        else Document.objects.filter(pk__in=[int(e["group"]) for e in entries])
+    )
+    titles = dict(documents.values_list("id", "title"))
+    missing = {
+        int(task_ids[d["item"]]) for e in entries for d in e["disputed"] if "position" not in d
     }
+    sentences = (
+        {
+            task_id: {"sentence_id": sentence_id, "position": position, "target": target}
+            for task_id, sentence_id, position, target in Task.objects.filter(
+                pk__in=missing
+            ).values_list("id", "sentence_id", "position", "target")
+        }
+        if missing
+        else {}
+    )
     out = []
     for entry in entries:
         document_id = int(entry["group"])
         disputed = []
         for d in entry["disputed"]:
             task_id = int(task_ids[d["item"]])
-            if task_id not in sentences:  # deleted since loading
-                continue
-            sentence_id, position, target = sentences[task_id]
-            disputed.append(
-                {
-                    "task_id": task_id,
-                    "sentence_id": sentence_id,
-                    "position": position,
-                    "target": target,
-                    "score": d["score"],
-                }
+            where = (
+                {k: d[k] for k in ("sentence_id", "position", "target")}
+                if "position" in d
+                else sentences.get(task_id)
             )
+            if where is None:  # deleted since loading
+                continue
+            disputed.append({"task_id": task_id, **where, "score": d["score"]})
         rest = {k: v for k, v in entry.items() if k not in ("group", "disputed")}
         out.append(
             {
@@ -248,6 +257,7 @@ def build_result(
     annotation_counts: np.ndarray | None,
     extra: dict[str, Any] | None = None,
     disputed_limit: int = DISPUTED_LIMIT,
+    project_id: int | None = None,
 ) -> dict[str, Any]:
     """The stored result: the summary with users and tasks in place of matrix indices.
 
@@ -275,14 +285,16 @@ def build_result(
             {"target": name, **{k: v for k, v in sub.items() if k in PER_TARGET_KEYS}}
             for name, sub in summary["per_target"].items()
         ]
-    if "per_document" in summary:
-        result["per_document"] = _map_per_document(summary["per_document"], task_ids)
+    per_document = result.pop("per_document", None)
     top = _top_disputed(scores, task_ids, disputed_limit) if scores is not None else []
     result["most_disputed"] = _most_disputed(top, annotators) if top else []
     result.update(extra or {})
     result.setdefault("warnings", [])
     result["definitions"] = DEFINITIONS
-    return _jsonable(result)
+    result = _jsonable(result)
+    if per_document is not None:  # already JSON types: thousands of entries, not walked again
+        result["per_document"] = _map_per_document(per_document, task_ids, project_id)
+    return result
 
 
 # ------------------------------------------------------------------------------ runs
@@ -328,6 +340,7 @@ def compute_run_result(
         annotator_ids=outcome.annotator_ids,
         annotation_counts=outcome.annotation_counts,
         extra=outcome.extra,
+        project_id=project_id,
     )
     # Models are compared with the humans from outside; they are never coders in the above.
     result["models"] = compare_models(

@@ -60,6 +60,8 @@ class LabelMatrix:
     cluster_name: str = "items"  # what the bootstrap resamples
     documents: np.ndarray | None = None  # (n_items,) document id of each row
     suggested: np.ndarray | None = None  # (n_items, n_annotators) answer began as a suggestion
+    positions: np.ndarray | None = None  # (n_items,) sentence position of each row
+    sentences: np.ndarray | None = None  # (n_items,) sentence id of each row
 
 
 class SingleLabelKind(KindSpec):
@@ -226,12 +228,14 @@ class SingleLabelKind(KindSpec):
             "c_label": label_code,
             "c_target": target_code,
             "c_document": F("task__document_id"),
+            "c_position": F("task__position"),
+            "c_sentence": F("task__sentence_id"),
             "c_suggested": Case(
                 When(from_suggestion=True, then=Value(1)), default=Value(0), output_field=number
             ),
         }
         if cluster:
-            columns["c_cluster"] = F(cluster[0])
+            columns["c_cluster"] = F(cluster[0])  # column 8
         qs = (
             real_annotations(
                 Annotation.objects.filter(task__project_id=project_id, task__kind=self.name)
@@ -255,7 +259,11 @@ class SingleLabelKind(KindSpec):
         documents = np.empty(items.size, dtype=np.int64)
         documents[rows_of] = data[:, 4]
         from_suggestion = np.zeros((items.size, columns_.size), dtype=bool)
-        from_suggestion[rows_of, cols_of] = data[:, 5] > 0
+        from_suggestion[rows_of, cols_of] = data[:, 7] > 0
+        positions = np.empty(items.size, dtype=np.int64)
+        positions[rows_of] = data[:, 5]
+        sentences = np.empty(items.size, dtype=np.int64)
+        sentences[rows_of] = data[:, 6]
         target_codes = np.empty(items.size, dtype=np.int64)
         target_codes[rows_of] = data[:, 3]
         targets = None
@@ -277,7 +285,7 @@ class SingleLabelKind(KindSpec):
         clusters = None
         if cluster:
             clusters = np.empty(items.size, dtype=np.int64)
-            clusters[rows_of] = data[:, 6]
+            clusters[rows_of] = data[:, 8]
         report(progress, 1, 1, 1.0)
         return LabelMatrix(
             codes=matrix,
@@ -293,6 +301,8 @@ class SingleLabelKind(KindSpec):
             cluster_name=f"{cluster[1]}s" if cluster else "items",
             documents=documents,
             suggested=from_suggestion,
+            positions=positions,
+            sentences=sentences,
         )
 
     def compute_agreement(
@@ -497,6 +507,17 @@ def summarize_matrix(
             seed=seed,
         )
     )
+    if matrix.positions is not None and matrix.sentences is not None:
+        for entry in summary.get("per_document", []):
+            for d in entry["disputed"]:
+                row = d["item"]
+                d["sentence_id"] = int(matrix.sentences[row])
+                d["position"] = int(matrix.positions[row])
+                d["target"] = (
+                    matrix.target_names[int(matrix.targets[row])]
+                    if matrix.targets is not None
+                    else ""
+                )
     return summary
 
 
