@@ -337,11 +337,13 @@ def psql(sql: str) -> None:
 
 
 def db_exists(name: str) -> bool:
+    """True when the template ``name`` exists and its build finished (``bench_meta``)."""
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        return (
-            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            is not None
-        )
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if found is None:
+        return False
+    with psycopg.connect(f"{PG}/{name}", autocommit=True) as conn:
+        return conn.execute("SELECT to_regclass('bench_meta')").fetchone()[0] is not None
 
 
 def template_name(root: Path, args: argparse.Namespace) -> str:
