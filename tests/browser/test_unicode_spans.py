@@ -6,7 +6,12 @@ import pytest
 
 from labeling.models import Annotation
 from tests.browser.conftest import log_in
-from tests.browser.test_workspace import current_task_id, drag_select, wait_for_other_task
+from tests.browser.test_workspace import (
+    _saved,
+    current_task_id,
+    drag_select,
+    wait_for_other_task,
+)
 from tests.factories import add_documents, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,7 +56,7 @@ def test_attribution_on_emoji_flag_zwj_cjk_and_combining_text_stores_the_selecti
     shot(page, "07_workspace_attribution_unicode")
     page.keyboard.press("Enter")
     wait_for_other_task(page, task_id)
-
+    _saved(task_id, "ann1")  # answers are saved in the background, after the next task
     annotation = Annotation.objects.get(task_id=task_id, annotator=ann)
     got = sorted(
         tuple(TEXT[t[r]["start"] : t[r]["end"]] for r in ("source", "cue", "content"))

@@ -58,6 +58,16 @@ def drag_select(page, needle: str, nth: int = 0) -> None:
     page.mouse.up()
 
 
+def _saved(task_id: int, username: str, timeout: float = 15.0) -> None:
+    """Wait until the annotator's answer to the task is stored."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not Annotation.objects.filter(task_id=task_id, annotator__username=username).exists():
+        assert time.monotonic() < end, f"task {task_id}: no annotation by {username}"
+        time.sleep(0.05)
+
+
 def current_task_id(page) -> int:
     text = page.locator(".lb-taskhead .lb-muted").first.inner_text()
     return int(text.rsplit("#", 1)[1])
@@ -143,6 +153,7 @@ def test_annotator_labels_with_keyboard_skips_goes_back_and_marks_attribution(
     shot(page, "04_workspace_attribution")
     page.keyboard.press("Enter")
     wait_for_other_task(page, task_id)
+    _saved(task_id, "ann1")  # answers are saved in the background, after the next task
     annotation = Annotation.objects.get(task_id=task_id, annotator__username="ann1")
     sentence = Sentence.objects.get(tasks__id=task_id)
     text = sentence.document.text
