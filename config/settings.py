@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the view's exceptions first: a lost database connection -> 503.
-    "labeling.db_faults.DatabaseUnavailableMiddleware",
+    "labeling.api.db_faults.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["labeling.api.parsers.StrictJSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "labeling.pagination.DefaultPagination",
+    "DEFAULT_PAGINATION_CLASS": "labeling.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "labeling.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "labeling.exceptions.api_exception_handler",
@@ -259,7 +259,7 @@ SPECTACULAR_SETTINGS = {
     # Adds one component per task kind's value (from the kind registry).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "labeling.openapi.add_kind_components",
+        "labeling.api.openapi.add_kind_components",
     ],
 }
 

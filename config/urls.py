@@ -31,7 +31,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("api/", include("labeling.urls")),
+    path("api/", include("labeling.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init code as a script file (?script): no inline
     # script, so the Content-Security-Policy needs no unsafe-inline.

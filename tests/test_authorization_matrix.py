@@ -306,7 +306,7 @@ def test_every_api_route_is_in_the_matrix() -> None:
         "annotation-detail", "progress", "api-token", "import-job", "api-logout", "undo",
         "me-settings",
     }  # fmt: skip
-    from labeling import urls
+    from labeling.api import urls
 
     names = {p.name for p in urls.urlpatterns if getattr(p, "name", None)}
     assert names - covered == set()

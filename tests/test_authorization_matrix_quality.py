@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labeling.quality import urls as quality_urls
+from labeling.api import quality_urls as quality_urls
 from labeling.quality.controls import ControlSpec, set_controls
 from tests import test_authorization_matrix as core
 from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from django.test import TestCase
 
-from labeling import agreement_urls
 from labeling.agreement_runs.runs import request_agreement_run
-from labeling.exporting import urls as export_urls
+from labeling.api import agreement_urls
+from labeling.api import export_urls as export_urls
+from labeling.api import gold_urls as review_urls
 from labeling.exporting.job import start_export
 from labeling.exporting.params import parse_export_params
-from labeling.review import urls as review_urls
 from labeling.review.gold_jobs import start_gold_job
 from tests import test_authorization_matrix as core
 from tests.test_authorization_matrix import ROLES, Case, Ctx, P, codes

@@ -42,7 +42,7 @@ def test_a_database_error_in_a_view_answers_503_then_the_next_request_works(
     def lost(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("labeling.views.import_documents", lost)
+    monkeypatch.setattr("labeling.api.views.import_documents", lost)
     _assert_unavailable(client.post(f"/api/projects/{project.pk}/documents/", DOC, format="json"))
     monkeypatch.undo()
     assert (

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from labeling import events
+from labeling.api.serializers import AnnotationSerializer
 from labeling.models import Annotation
-from labeling.serializers import AnnotationSerializer
 from tests.api_helpers import client_for
 from tests.factories import add_documents, make_project
 

@@ -17,13 +17,13 @@ from rest_framework.views import APIView
 
 from labeling.access import LEAD, access_project, access_task
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, offset_unit_field
+from labeling.api.serializers import KindField, KindValueField
 from labeling.exceptions import NotFound
 from labeling.jobs.sweeps import recover_if_dead
 from labeling.models import GoldJob, GoldJobOperation, GoldLabel, GoldMethod
 from labeling.offsets import VALUE_HELP
 from labeling.review.gold import adjudicate, clear_adjudication
 from labeling.review.gold_jobs import access_gold_job, start_gold_job
-from labeling.serializers import KindField, KindValueField
 
 NOT_FOUND = OpenApiResponse(description="Missing, or not visible to you (the same answer).")
 FORBIDDEN = OpenApiResponse(description="A member of the project who is not a lead.")

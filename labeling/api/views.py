@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import queue
-from labeling import serializers as s
+from labeling.api import serializers as s
 from labeling.access import (
     LEAD,
     CanCreateProject,
@@ -57,7 +57,7 @@ from labeling.api.document_bodies import (
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
 from labeling.api.parsers import StrictJSONParser
 from labeling.exceptions import InvalidInput, NotFound
-from labeling.filters import (
+from labeling.api.filters import (
     AnnotationFilter,
     DocumentFilter,
     MembershipFilter,

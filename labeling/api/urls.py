@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from labeling import views
+from labeling.api import views
 from labeling.api.auth_views import LogoutView, ObtainTokenView
 
 urlpatterns = [
@@ -48,10 +48,10 @@ urlpatterns = [
         name="annotation-detail",
     ),
     # Other concerns' routes:
-    path("", include("labeling.agreement_urls")),
-    path("", include("labeling.exporting.urls")),
-    path("", include("labeling.review.urls")),
-    path("", include("labeling.quality.urls")),
+    path("", include("labeling.api.agreement_urls")),
+    path("", include("labeling.api.export_urls")),
+    path("", include("labeling.api.gold_urls")),
+    path("", include("labeling.api.quality_urls")),
     path("", include("labeling.webhooks.urls")),
     path("", include("labeling.accounts.urls")),
     path("", include("labeling.predictions.urls")),

@@ -22,7 +22,7 @@ from labeling.agreement_runs.runs import (
     request_agreement_run,
     run_history,
 )
-from labeling.agreement_serializers import (
+from labeling.api.agreement_serializers import (
     AgreementRunListSerializer,
     AgreementRunRequestSerializer,
     AgreementRunSerializer,
@@ -31,6 +31,7 @@ from labeling.agreement_serializers import (
     DocumentAgreementSerializer,
 )
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets
+from labeling.api.serializers import KIND_HELP
 from labeling.exceptions import InvalidInput
 from labeling.jobs.sweeps import recover_if_dead, take_over_dead_claims
 from labeling.kinds import SchemaError, parse_kind_name
@@ -41,7 +42,6 @@ from labeling.review.disputed import (
     disputed_items,
     page_rows,
 )
-from labeling.serializers import KIND_HELP
 
 KIND_PARAM = OpenApiParameter("kind", str, description=KIND_HELP)
 KIND_REQUIRED = OpenApiParameter("kind", str, required=True, description=KIND_HELP)

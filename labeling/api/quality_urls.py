@@ -1,8 +1,8 @@
-"""Routes of quality control, included by ``labeling.urls``."""
+"""Routes of quality control, included by ``labeling.api.urls``."""
 
 from django.urls import path
 
-from labeling.quality import views
+from labeling.api import quality_views as views
 
 urlpatterns = [
     path("projects/<int:project_id>/controls/", views.ControlListView.as_view(), name="controls"),

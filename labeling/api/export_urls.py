@@ -1,8 +1,8 @@
-"""Routes of dataset export (streamed, and as a background job), included by ``labeling.urls``."""
+"""Routes of dataset export (streamed, and as a background job), included by ``api.urls``."""
 
 from django.urls import path
 
-from labeling.exporting import views
+from labeling.api import export_views as views
 
 urlpatterns = [
     path("projects/<int:project_id>/export/", views.ExportStreamView.as_view(), name="export"),

@@ -1,8 +1,8 @@
-"""Routes of agreement runs and the review queue, included by ``labeling.urls``."""
+"""Routes of agreement runs and the review queue, included by ``labeling.api.urls``."""
 
 from django.urls import path
 
-from labeling.agreement_views import (
+from labeling.api.agreement_views import (
     AgreementRunDetailView,
     AgreementRunDocumentsView,
     AgreementRunDocumentView,

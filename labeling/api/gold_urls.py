@@ -1,8 +1,8 @@
-"""Routes of gold labels and annotator accuracy, included by ``labeling.urls``."""
+"""Routes of gold labels and annotator accuracy, included by ``labeling.api.urls``."""
 
 from django.urls import path
 
-from labeling.review import gold_views as views
+from labeling.api import gold_views as views
 
 urlpatterns = [
     path(

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import LEAD, access_project, parse_id
+from labeling.api import quality_serializers as s
 from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
 from labeling.exceptions import NotFound
 from labeling.models import Membership, Task
 from labeling.quality import reservations
-from labeling.quality import serializers as s
 from labeling.quality.controls import ControlSpec, parse_controls, remove_control, set_controls
 from labeling.quality.escalation import escalation_counts
 from labeling.quality.models import ControlQuestion, QualitySettings

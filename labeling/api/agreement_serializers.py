@@ -8,9 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labeling.agreement_runs.runs import SUMMARY_KEYS, annotations_since
+from labeling.api.serializers import KindField, KindValueField
 from labeling.models import AgreementRun, JobStatus
 from labeling.offsets import END_HELP, START_HELP, VALUE_HELP
-from labeling.serializers import KindField, KindValueField
 
 
 class AgreementRunRequestSerializer(serializers.Serializer):
