@@ -175,7 +175,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "labeling.static_storage.ForgivingManifestStaticFilesStorage"
+        else "labeling.admin.static_storage.ForgivingManifestStaticFilesStorage"
     },
 }
 # The admin works with DEBUG off before (or without) collectstatic: WhiteNoise serves the

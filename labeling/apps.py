@@ -9,7 +9,12 @@ class LabelingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Subscribe automatic agreement runs, low-agreement routing and webhooks to events."""
+        """Register the admin's model pages and the Celery tasks (``publish`` finds a job's
+        task by name, so ``labeling.jobs.lifecycle`` never imports the tasks that call the
+        concerns); subscribe automatic agreement runs, low-agreement routing and webhooks to
+        events."""
+        import labeling.admin.model_admins  # noqa: F401  (registers the model pages)
+        import labeling.jobs.tasks  # noqa: F401  (registers the *_job tasks with Celery)
         from labeling import events
         from labeling.agreement_runs.runs import note_new_annotation
         from labeling.quality.escalation import on_task_completed
@@ -27,4 +32,4 @@ class LabelingAdminConfig(admin_apps.AdminConfig):
     """The admin with our site class: it admits project members as well as staff."""
 
     default = False
-    default_site = "labeling.admin_site.LabelingAdminSite"
+    default_site = "labeling.admin.site.LabelingAdminSite"

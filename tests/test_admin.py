@@ -84,7 +84,7 @@ def login(client, user) -> None:
 
 
 def test_the_admin_site_is_the_labeling_site() -> None:
-    from labeling.admin_site import LabelingAdminSite
+    from labeling.admin.site import LabelingAdminSite
 
     assert isinstance(admin.site, LabelingAdminSite)
 

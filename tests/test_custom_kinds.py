@@ -361,7 +361,7 @@ def test_a_custom_kind_spec_is_the_generic_single_label_kind() -> None:
 
 
 def test_admin_schema_inline_is_checked_by_the_registry() -> None:
-    from labeling.admin import LabelSchemaForm
+    from labeling.admin.model_admins import LabelSchemaForm
 
     ratio = {"kind": "weight", "labels": '["a", "b"]', "level": "ratio", "enabled": True}
     form = LabelSchemaForm(data={**ratio, "values": "null", "targets": "[]"})

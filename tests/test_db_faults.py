@@ -57,7 +57,7 @@ def test_the_admin_answers_a_plain_503_too(client, make_user, monkeypatch):
     def lost(*args, **kwargs):
         raise OperationalError("the database system is shutting down")
 
-    monkeypatch.setattr("labeling.admin_views._led_project", lost)
+    monkeypatch.setattr("labeling.admin.views._led_project", lost)
     project = make_project(lead=lead)
     response = client.get(f"/admin/labeling/project/{project.pk}/agreement/")
     assert response.status_code == 503

@@ -143,7 +143,6 @@ def publish(model: type[BackgroundJob], pk: int, *, countdown: float | None = No
     Bounded: at most ``PUBLISH_RETRY_POLICY["max_retries"] + 1`` tries with
     ``PUBLISH_TIMEOUT`` each. On success the row's ``published_at`` is set.
     """
-    import labeling.jobs.tasks  # noqa: F401  (registers the tasks with the app)
     from config.celery import app
 
     name = JOB_TASKS[job_model(model)]

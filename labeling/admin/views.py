@@ -35,6 +35,7 @@ from labeling.access import (
     can_create_project,
     page_gate,
 )
+from labeling.admin.quality_views import quality_view
 from labeling.exceptions import DomainError, InvalidInput
 from labeling.importing.uploads import too_large_message, upload_too_large
 from labeling.kinds import BUILTIN, KindSpec, kind_spec, kinds_in
@@ -57,7 +58,6 @@ from labeling.models import (
     Task,
 )
 from labeling.offsets import Utf16Index, to_utf16
-from labeling.quality.admin_views import quality_view
 from labeling.quality.dataset import real_annotations, regular_tasks
 from labeling.review.admin_views import disputed_view, queue_query
 from labeling.review.disputed import (

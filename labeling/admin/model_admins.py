@@ -348,7 +348,7 @@ class ProjectAdmin(ScopedAdmin):
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
         """Projects are created with their schemas by the labeling project form."""
-        from labeling.admin_views import project_create_view
+        from labeling.admin.views import project_create_view
 
         return self.admin_site.admin_view(project_create_view)(request)
 

@@ -1,8 +1,9 @@
 """The admin site class: who may log in, the labeling pages, the index of one's projects.
 
-Kept apart from ``labeling.admin`` (which registers the model pages) because Django
-imports ``LabelingAdminSite`` while it builds the default site, and registering models
-during that import would land them on a site object that is then discarded.
+Kept apart from ``model_admins`` (which registers the model pages) because Django imports
+``LabelingAdminSite`` while it builds the default site, and registering models during that
+import would land them on a site object that is then discarded. For the same reason the
+package's ``__init__`` registers nothing: ``LabelingConfig.ready`` imports ``model_admins``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class LabelingAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         """The labeling pages first: the admin's catch-all view comes last."""
-        from labeling import admin_views
+        from labeling.admin import views as admin_views
 
         return admin_views.site_urls(self) + super().get_urls()
 
