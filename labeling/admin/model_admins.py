@@ -971,5 +971,5 @@ class ImportJobAdmin(ScopedAdmin):
         return pretty_json(obj.errors)
 
 
-# Capability packages' admin pages register themselves when imported.
-from labeling.webhooks import admin as _webhooks_admin  # noqa: E402, F401
+# The webhook pages live in their own module; importing it registers them.
+from labeling.admin import webhook_admins as _webhook_admins  # noqa: E402, F401

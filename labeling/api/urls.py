@@ -52,7 +52,7 @@ urlpatterns = [
     path("", include("labeling.api.export_urls")),
     path("", include("labeling.api.gold_urls")),
     path("", include("labeling.api.quality_urls")),
-    path("", include("labeling.webhooks.urls")),
+    path("", include("labeling.api.webhook_urls")),
     path("", include("labeling.accounts.urls")),
     path("", include("labeling.predictions.urls")),
 ]

@@ -12,14 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.access import access_webhook, access_webhook_delivery, access_webhooks_of
-from labeling.webhooks.delivering import forget_webhooks, resume_due_deliveries
-from labeling.webhooks.models import Webhook, WebhookDelivery
-from labeling.webhooks.serializers import (
+from labeling.api.webhook_serializers import (
     WebhookCreatedSerializer,
     WebhookDeliveryDetailSerializer,
     WebhookDeliverySerializer,
     WebhookSerializer,
 )
+from labeling.webhooks.delivering import forget_webhooks, resume_due_deliveries
+from labeling.webhooks.models import Webhook, WebhookDelivery
 from labeling.webhooks.signing import new_secret
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labeling.webhooks import views
+from labeling.api import webhook_views as views
 
 urlpatterns = [
     path(

@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from labeling.admin import ScopedAdmin, excerpt, pretty_json
+from labeling.admin.model_admins import ScopedAdmin, excerpt, pretty_json
 from labeling.webhooks.delivering import forget_webhooks
 from labeling.webhooks.models import Webhook, WebhookDelivery
 
