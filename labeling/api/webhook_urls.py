@@ -1,4 +1,4 @@
-"""Routes of webhooks and their delivery log, included by ``labeling.urls``."""
+"""Routes of webhooks and their delivery log, included by ``labeling.api.urls``."""
 
 from django.urls import path
 
