@@ -53,6 +53,6 @@ urlpatterns = [
     path("", include("labeling.api.gold_urls")),
     path("", include("labeling.api.quality_urls")),
     path("", include("labeling.api.webhook_urls")),
-    path("", include("labeling.accounts.urls")),
+    path("", include("labeling.api.user_urls")),
     path("", include("labeling.predictions.urls")),
 ]

@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling import queue
-from labeling.api import serializers as s
 from labeling.access import (
     LEAD,
     CanCreateProject,
@@ -42,6 +41,7 @@ from labeling.access import (
     parse_id,
     visible_projects,
 )
+from labeling.api import serializers as s
 from labeling.api.document_bodies import (
     NDJSON,
     DocumentUploadSerializer,
@@ -54,9 +54,6 @@ from labeling.api.document_bodies import (
     read_upload,
     request_body,
 )
-from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
-from labeling.api.parsers import StrictJSONParser
-from labeling.exceptions import InvalidInput, NotFound
 from labeling.api.filters import (
     AnnotationFilter,
     DocumentFilter,
@@ -65,6 +62,9 @@ from labeling.api.filters import (
     ProjectFilter,
     TaskFilter,
 )
+from labeling.api.offset_units import OFFSET_UNIT_PARAM, Offsets, OffsetUnitPageMixin
+from labeling.api.parsers import StrictJSONParser
+from labeling.exceptions import InvalidInput, NotFound
 from labeling.importing.documents import exceeds_task_limit, import_documents
 from labeling.importing.job import start_import, start_import_of_records
 from labeling.importing.readers import DocumentRecord, ReadError, parse_record
