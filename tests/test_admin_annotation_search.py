@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from labeling.admin import CappedCountPaginator
+from labeling.admin.model_admins import CappedCountPaginator
 from labeling.models import Annotation, Project, Task
 from tests.factories import add_documents, make_project
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from labeling.api.serializers import KindValueField
 from labeling.predictions.models import MODEL_NAME_MAX_LENGTH, Prediction
-from labeling.serializers import KindValueField
 
 
 class PredictionInSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Routes of model predictions, included by ``labeling.urls``."""
+"""Routes of model predictions, included by ``labeling.api.urls``."""
 
 from django.urls import path
 
