@@ -6,13 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from labeling.api.serializers import KindValueField
 from labeling.quality.models import (
     AnnotatorStatus,
     ControlQuestion,
     Qualification,
     QualitySettings,
 )
-from labeling.serializers import KindValueField
 
 
 class QualitySettingsSerializer(serializers.ModelSerializer):
