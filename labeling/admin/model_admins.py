@@ -807,9 +807,21 @@ class GoldLabelAdmin(ScopedAdmin):
         "confidence",
         "decided_by",
         "updated_at",
+        "freshness",
     )
     list_filter = ("method", "task__kind", ("task__project", RelatedOnlyFieldListFilter))
     list_select_related = ("task", "task__sentence", "decided_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        from labeling.review.staleness import with_annotations_since
+
+        return with_annotations_since(super().get_queryset(request))
+
+    @admin.display(description="freshness", ordering="annotations_since")
+    def freshness(self, obj: GoldLabel) -> str:
+        since = int(getattr(obj, "annotations_since", 0) or 0)
+        return f"stale: {since} annotation{'s' if since != 1 else ''} since" if since else "fresh"
+
     search_fields = ("task__sentence__text", "note")
     fields = (
         "task",

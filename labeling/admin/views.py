@@ -752,6 +752,13 @@ def _document_rows(result: dict[str, Any] | None, order: str) -> list[dict[str, 
     return rows
 
 
+def _gold_status(project_id: int, kind: str) -> dict[str, Any] | None:
+    """How many gold labels of the kind are stale (for the dashboard's gold card)."""
+    from labeling.review.staleness import gold_status
+
+    return gold_status(project_id=project_id, kind=kind) if kind else None
+
+
 def agreement_view(
     request: HttpRequest, project_id: int, site: admin.AdminSite | None = None
 ) -> HttpResponse:
@@ -840,6 +847,7 @@ def agreement_view(
             "span_roles": roles,
             "span_rows": span_rows,
             "documents": _document_rows(result, request.GET.get("documents", "alpha")),
+            "gold_status": _gold_status(project.pk, kind),
             "documents_order": request.GET.get("documents", "alpha"),
             "suggestion_groups": [
                 (name, ((result or {}).get("by_suggestion") or {}).get(key) or {})

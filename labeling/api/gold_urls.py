@@ -11,6 +11,16 @@ urlpatterns = [
         name="gold-aggregate",
     ),
     path("gold-jobs/<int:job_id>/", views.GoldJobDetailView.as_view(), name="gold-job"),
+    path(
+        "projects/<int:project_id>/gold/status/",
+        views.GoldStatusView.as_view(),
+        name="gold-status",
+    ),
+    path(
+        "projects/<int:project_id>/gold/reaggregate/",
+        views.GoldReaggregateView.as_view(),
+        name="gold-reaggregate",
+    ),
     path("tasks/<int:task_id>/gold/", views.TaskGoldView.as_view(), name="task-gold"),
     path(
         "projects/<int:project_id>/annotator-accuracy/",

@@ -28,6 +28,13 @@ class GoldLabel(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the annotations this gold rests on were read (aggregation, also when "
+        "it confirmed the same value) or the lead decided (adjudication); annotations saved "
+        "or edited later make it stale. Null on rows from before: updated_at stands in.",
+    )
 
     class Meta:
         ordering = ["task_id"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,6 +21,7 @@ from django.db.models import Q, QuerySet, Subquery
 
 from labeling.exceptions import InvalidInput
 from labeling.models import AgreementRun, Annotation, DisputedItem, GoldMethod, JobStatus
+from labeling.review.staleness import stale_since
 
 #: Rows written per INSERT when a run stores its disputed tasks.
 STORE_BATCH = 5000
@@ -190,6 +192,8 @@ def page_rows(items: QuerySet[DisputedItem]) -> QuerySet[DisputedItem]:
         "task__gold__value",
         "task__gold__method",
         "task__gold__confidence",
+        "task__gold__decided_at",
+        "task__gold__updated_at",
     )
 
 
@@ -202,15 +206,17 @@ def describe_disputed(rows: Sequence[DisputedItem]) -> list[dict[str, Any]]:
     if not ids:
         return []
     annotations: dict[int, list[dict[str, Any]]] = {}
+    saved_at: dict[int, list[datetime]] = {}
     username_field = f"annotator__{get_user_model().USERNAME_FIELD}"
-    for task_id, annotator_id, username, value in (
+    for task_id, annotator_id, username, value, updated_at in (
         Annotation.objects.filter(task_id__in=ids)
         .order_by("task_id", "annotator_id")
-        .values_list("task_id", "annotator_id", username_field, "value")
+        .values_list("task_id", "annotator_id", username_field, "value", "updated_at")
     ):
         annotations.setdefault(task_id, []).append(
             {"annotator": annotator_id, "username": username, "value": value}
         )
+        saved_at.setdefault(task_id, []).append(updated_at)
     out = []
     for row in rows:
         task = row.task
@@ -234,7 +240,12 @@ def describe_disputed(rows: Sequence[DisputedItem]) -> list[dict[str, Any]]:
                 "annotations": annotations.get(task.pk, []),
                 "gold": None
                 if gold is None
-                else {"value": gold.value, "method": gold.method, "confidence": gold.confidence},
+                else {
+                    "value": gold.value,
+                    "method": gold.method,
+                    "confidence": gold.confidence,
+                    **stale_since(gold, saved_at.get(task.pk, [])),
+                },
             }
         )
     return out

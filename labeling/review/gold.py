@@ -155,6 +155,7 @@ def adjudicate(*, task: Task, value: Any, user: Any, note: str = "") -> GoldLabe
             "confidence": None,
             "decided_by": user if user is not None and user.pk else None,
             "note": note,
+            "decided_at": timezone.now(),
         },
     )
     events.publish(
@@ -312,6 +313,8 @@ def aggregate_gold(
     spec, schema = _check_kind_method(project, kind, method)
     kind = schema.kind
     result = AggregationResult(kind=kind, method=method)
+    # Before reading: an annotation saved while we read counts as newer (stale, not missed).
+    read_at = timezone.now()
     if spec.categorical_gold:
         labels, data = spec.gold_votes(project_id=project.pk, schema=schema)
         decisions = _decide_labels(spec, data, labels, method, result)
@@ -384,6 +387,11 @@ def aggregate_gold(
             GoldLabel.objects.filter(
                 pk__in=to_delete[start : start + BATCH_SIZE], method__in=METHODS
             ).delete()
+        # Every aggregated row of the kind now rests on the annotations read at read_at,
+        # the unchanged ones too: none is stale any more.
+        GoldLabel.objects.filter(task__project=project, task__kind=kind, method__in=METHODS).update(
+            decided_at=read_at
+        )
     result.n_created, result.n_updated, result.n_deleted = (
         len(to_create),
         len(to_update),
