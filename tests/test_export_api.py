@@ -166,7 +166,7 @@ def test_filters_pass_through_the_endpoint(world):
     )
     lines = [json.loads(line) for line in body_of(response).splitlines()]
     assert lines
-    assert all(r["agreement"] == 1.0 for r in lines)
+    assert all(r["modal_share"] == 1.0 for r in lines)
     revealed = client.get(url(world.project.pk, "reveal_annotators=true"))
     names = {
         a["annotator"]

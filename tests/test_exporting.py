@@ -130,7 +130,7 @@ def canonical(record: dict) -> dict:
             out[key] = json.loads(out[key]) if out[key] else None
         elif isinstance(out[key], float) and math.isnan(out[key]):
             out[key] = None
-    for key in ("gold_confidence", "agreement", "gold_method", "target", "document_external_id"):
+    for key in ("gold_confidence", "modal_share", "gold_method", "target", "document_external_id"):
         if isinstance(out[key], float) and math.isnan(out[key]):
             out[key] = None
     if out["target"] is None:
@@ -309,14 +309,14 @@ def test_min_agreement_filter(data):
     everything = records(data.project)
     high = records(data.project, min_agreement=0.9)
     assert high
-    assert all(r["agreement"] is not None and r["agreement"] >= 0.9 for r in high)
+    assert all(r["modal_share"] is not None and r["modal_share"] >= 0.9 for r in high)
     expected = [
-        r["task_id"] for r in everything if r["agreement"] is not None and r["agreement"] >= 0.9
+        r["task_id"] for r in everything if r["modal_share"] is not None and r["modal_share"] >= 0.9
     ]
     assert [r["task_id"] for r in high] == expected
     assert len(high) < len(everything)
     assert len(records(data.project, min_agreement=0.0)) == sum(
-        1 for r in everything if r["agreement"] is not None
+        1 for r in everything if r["modal_share"] is not None
     )
 
 

@@ -75,7 +75,7 @@ def make_record(i: int) -> dict:
         "gold": None,
         "gold_method": None,
         "gold_confidence": None,
-        "agreement": None,
+        "modal_share": None,
         "tokens": None,
         "bio": None,
         "predictions": [],
@@ -113,7 +113,7 @@ def make_record(i: int) -> dict:
         base["gold"] = value
         base["gold_method"] = "majority" if i % 2 else "adjudicated"
         base["gold_confidence"] = 1.0 if i % 2 == 0 else 0.5 + (i % 7) / 20
-        base["agreement"] = 1.0
+        base["modal_share"] = 1.0
     return base
 
 
@@ -214,12 +214,12 @@ def test_jsonl_fills_missing_fields_and_rejects_unknown_ones():
 
 
 def test_jsonl_nan_agreement_becomes_null_and_datetimes_are_iso():
-    record = dict(RECORDS[0], agreement=float("nan"))
+    record = dict(RECORDS[0], modal_share=float("nan"))
     record["annotations"] = [
         dict(record["annotations"][0], updated_at=dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC))
     ]
     out = json.loads(join(write_jsonl([record])))
-    assert out["agreement"] is None
+    assert out["modal_share"] is None
     assert out["annotations"][0]["updated_at"] == "2026-01-02T03:04:00+00:00"
 
 
@@ -341,7 +341,7 @@ def test_csv_empty_input_is_the_header():
 
 def test_csv_rejects_infinite_numbers():
     with pytest.raises(ValueError, match="non-finite"):
-        join(write_csv([dict(RECORDS[0], agreement=float("inf"))]))
+        join(write_csv([dict(RECORDS[0], modal_share=float("inf"))]))
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -467,7 +467,7 @@ def small_records(n: int):
             "gold": {"label": "verifiable"},
             "gold_method": "majority",
             "gold_confidence": 1.0,
-            "agreement": None,
+            "modal_share": None,
             "tokens": None,
             "bio": None,
             "predictions": [],

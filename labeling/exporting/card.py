@@ -45,12 +45,13 @@ FIELD_DOCS: dict[str, str] = {
     "gold": "the accepted value, null if none",
     "gold_method": "how the gold value was decided: `adjudicated`, `majority`, `dawid_skene`",
     "gold_confidence": "confidence of an aggregated gold value (0-1)",
-    "agreement": "per-item agreement among the annotators (0-1), null with fewer than two",
+    "modal_share": "share of the task's annotations equal to its most common value (0-1), "
+    "null with fewer than two; raw, not chance-corrected (the agreement runs' alpha is)",
     "tokens": "span kinds only: token offsets `[start, end]` in document coordinates",
     "bio": "span kinds only: the gold spans as BIO tags per token and role",
     "predictions": "model predictions imported by the project's leads: `model`, `value` "
     "(shaped like an annotation's), `score` (null if none); `[]` when no model answered. "
-    "Machine output, kept apart: never in `annotations`, `gold` or `agreement`",
+    "Machine output, kept apart: never in `annotations`, `gold` or `modal_share`",
 }
 NESTED_ENCODING: dict[str, dict[str, str]] = {
     "jsonl": {},

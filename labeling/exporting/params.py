@@ -160,7 +160,8 @@ class ExportParamsSerializer(serializers.Serializer):
         required=False,
         min_value=0,
         max_value=1,
-        help_text="only tasks whose per-item agreement is at least this",
+        help_text="only tasks whose modal_share (share of annotations equal to the most "
+        "common value) is at least this",
     )
     only_adjudicated = serializers.BooleanField(
         default=False, help_text="only tasks with adjudicated gold"

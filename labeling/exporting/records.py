@@ -18,7 +18,7 @@ Record semantics (the dataset card repeats them):
   across projects, not reversible without the key. Real usernames only on request.
 * ``gold``: the gold value with ``gold_method`` (``adjudicated`` beats the aggregated
   ``majority`` / ``dawid_skene``) and ``gold_confidence`` (null for adjudicated gold).
-* ``agreement``: the share of the task's annotators who gave the modal value (the same
+* ``modal_share``: the share of the task's annotators who gave the modal value (the same
   value, as the kind's ``value_key`` compares values); null with fewer than two
   annotations. It describes the item itself, so it does not depend on the filters.
 * ``updated_at`` of an annotation: ISO 8601 in UTC with microseconds and the offset,
@@ -30,10 +30,10 @@ Record semantics (the dataset card repeats them):
   spec (``KindSpec.export_extras``); other kinds leave them null.
 * ``predictions``: the models' predictions of the task (``labeling.predictions``), a
   list of ``{"model", "value", "score"}`` by model name, ``[]`` when none; never part of
-  ``annotations``, ``gold`` or ``agreement``.
+  ``annotations``, ``gold`` or ``modal_share``.
 
 Filters select tasks, never parts of a task: ``kind``; ``min_agreement`` (records with
-null agreement are left out); ``only_adjudicated``; ``updated_from``/``updated_to``
+null modal_share are left out); ``only_adjudicated``; ``updated_from``/``updated_to``
 (tasks with at least one annotation updated in the range, inclusive); ``annotator``
 (tasks this annotator annotated); ``split``.
 """
@@ -379,7 +379,7 @@ def _records(project: Project, options: ExportOptions, chunk_size: int) -> Itera
             "gold": gold,
             "gold_method": gold_method,
             "gold_confidence": gold_confidence,
-            "agreement": agreement,
+            "modal_share": agreement,
             "tokens": tokens,
             "bio": bio,
             "predictions": predictions,

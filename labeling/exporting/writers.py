@@ -13,7 +13,7 @@ being dropped silently. The column order is :data:`FIELDS` in every format.
 
 JSON is written by orjson (about 5x the standard library's encoder here, same bytes for
 everything an export holds: it differs only for floats of magnitude below 1e-4, which
-it writes as ``0.00001`` where ``json`` writes ``1e-05``; agreement and confidence are
+it writes as ``0.00001`` where ``json`` writes ``1e-05``; modal_share and confidence are
 at least 1/n). CSV is written by :mod:`csv` (RFC 4180, minimal quoting, CRLF).
 
 **Completeness** (:func:`with_trailer`, :func:`verify_export`): a streamed JSONL or CSV
@@ -74,7 +74,7 @@ FIELDS: tuple[str, ...] = (
     "gold",
     "gold_method",
     "gold_confidence",
-    "agreement",
+    "modal_share",
     "tokens",
     "bio",
     "predictions",
@@ -186,7 +186,7 @@ def parquet_schema(value_type: pa.DataType | None = None) -> pa.Schema:
             pa.field("gold", value),
             pa.field("gold_method", pa.string()),
             pa.field("gold_confidence", pa.float64()),
-            pa.field("agreement", pa.float64()),
+            pa.field("modal_share", pa.float64()),
             pa.field("tokens", pa.list_(pa.list_(pa.int64()))),  # [[start, end], ...]
             pa.field("bio", _BIO_TYPE),
             pa.field("predictions", pa.list_(prediction)),
@@ -220,11 +220,11 @@ def dumps(
 def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record with exactly :data:`FIELDS`, in order; unknown keys are an error.
 
-    NaN in ``gold_confidence`` or ``agreement`` (numpy's "undefined") becomes null, so
+    NaN in ``gold_confidence`` or ``modal_share`` (numpy's "undefined") becomes null, so
     every format writes the same thing and JSON stays valid.
     """
     if type(record) is dict and tuple(record) == FIELDS:  # fast path: built in order
-        confidence, agreement = record["gold_confidence"], record["agreement"]
+        confidence, agreement = record["gold_confidence"], record["modal_share"]
         if (confidence is None or confidence == confidence) and (
             agreement is None or agreement == agreement
         ):
@@ -242,7 +242,7 @@ def _normalise(record: Mapping[str, Any]) -> dict[str, Any]:
         out["annotations"] = []
     if out["predictions"] is None:
         out["predictions"] = []
-    for field in ("gold_confidence", "agreement"):
+    for field in ("gold_confidence", "modal_share"):
         value = out[field]
         if value is not None and value != value:
             out[field] = None
@@ -315,7 +315,7 @@ def _csv_row(
         _json(r["gold"]),
         r["gold_method"],
         _finite(r["gold_confidence"]),
-        _finite(r["agreement"]),
+        _finite(r["modal_share"]),
         _json(r["tokens"]),
         _json(r["bio"]),
         _json(r["predictions"]),

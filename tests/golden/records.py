@@ -50,7 +50,7 @@ def records() -> list[dict[str, Any]]:
             "gold": None,
             "gold_method": None,
             "gold_confidence": None,
-            "agreement": None,
+            "modal_share": None,
             "tokens": None,
             "bio": None,
         }
@@ -85,6 +85,6 @@ def records() -> list[dict[str, Any]]:
             record["gold"] = value
             record["gold_method"] = ("majority", "adjudicated", "dawid_skene")[i % 3]
             record["gold_confidence"] = None if i % 3 == 1 else round(0.5 + (i % 7) / 13, 6)
-            record["agreement"] = (1.0, 0.666667, 0.333333, 0.5)[i % 4]
+            record["modal_share"] = (1.0, 0.666667, 0.333333, 0.5)[i % 4]
         out.append(record)
     return out
