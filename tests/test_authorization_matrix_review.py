@@ -56,6 +56,20 @@ CASES = [
     ),
     Case("agreement-run-detail", "get", lambda c: f"/api/agreement-runs/{_run(c)}/", LEAD_ONLY),
     Case(
+        "agreement-run-documents",
+        "get",
+        lambda c: f"/api/agreement-runs/{_run(c)}/documents/",
+        LEAD_ONLY,
+    ),
+    Case(
+        "agreement-run-document",
+        "get",
+        lambda c: (
+            f"/api/agreement-runs/{_run(c)}/documents/{c.foreign_annotation.task.sentence.document_id}/"
+        ),
+        LEAD_ONLY,
+    ),
+    Case(
         "disputed",
         "get",
         lambda c: f"/api/projects/{P(c)}/disputed/?kind=verifiability",
@@ -105,6 +119,19 @@ CASES = [
         codes(401, 403, 404, 202, 404, 202),
         lambda c: {"kind": "verifiability"},
     ),
+    Case(
+        "gold-status",
+        "get",
+        lambda c: f"/api/projects/{P(c)}/gold/status/?kind=verifiability",
+        LEAD_ONLY,
+    ),
+    Case(
+        "gold-reaggregate",
+        "post",
+        lambda c: f"/api/projects/{P(c)}/gold/reaggregate/",
+        codes(401, 403, 404, 202, 404, 202),
+        lambda c: {"kind": "verifiability"},
+    ),
     Case("gold-job-detail", "get", lambda c: f"/api/gold-jobs/{_gold_job(c)}/", LEAD_ONLY),
 ]
 
@@ -119,7 +146,8 @@ def test_every_review_route_is_in_the_matrix() -> None:
     covered = {
         "project-agreement-runs", "agreement-run", "project-disputed", "export",
         "project-exports", "export-detail", "export-download", "gold-aggregate", "task-gold",
-        "annotator-accuracy", "gold-job",
+        "annotator-accuracy", "gold-job", "agreement-run-documents", "agreement-run-document",
+        "gold-status", "gold-reaggregate",
     }  # fmt: skip
     names = {
         p.name
