@@ -486,17 +486,30 @@ def test_max_document_chars():
     assert MAX_DOCUMENT_CHARS == 1_000_000
 
 
-def test_large_document_is_fast_enough():
-    """Well under 1 ms per KB: 1 MB (the document limit) in far less than a second."""
+def _fastest(text: str, repeats: int = 3) -> float:
+    """The fastest of a few timings: noise from a loaded machine only ever adds time."""
     import time
 
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        split_sentences(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def test_large_document_scales_linearly():
+    """A document at the size limit splits, and 4x the text costs about 4x the time.
+
+    A ratio measured in the same process, not an absolute limit (machines and their load
+    differ); the absolute speed is measured by bench/, not here. Quadratic work gives 16x.
+    """
     text = FIXTURE.read_text(encoding="utf-8")
     big = ("\n".join([text] * (MAX_DOCUMENT_CHARS // len(text))))[:MAX_DOCUMENT_CHARS]
-    t0 = time.perf_counter()
-    spans = split_sentences(big)
-    elapsed = time.perf_counter() - t0
-    assert len(spans) > 4000
-    assert elapsed < 1.0, elapsed  # i.e. < 1 ms per KB even on a slow CI machine
+    assert len(split_sentences(big)) > 4000
+    quarter = big[: MAX_DOCUMENT_CHARS // 4]
+    ratio = _fastest(big) / _fastest(quarter)
+    assert ratio < 9, ratio
 
 
 @pytest.mark.parametrize(
@@ -505,12 +518,9 @@ def test_large_document_is_fast_enough():
     ids=repr,
 )
 def test_adversarial_input_is_linear(unit):
-    """No regex backtracking blow-up: 200,000 characters of a nasty pattern are quick."""
-    import time
-
+    """No regex backtracking blow-up: 4x a nasty pattern costs about 4x (quadratic: 16x)."""
     text = "x. " + unit * (200_000 // len(unit))
-    t0 = time.perf_counter()
-    spans = split_sentences(text)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0, elapsed  # ~0.2 s when linear; minutes when quadratic
-    assert_contract(text, spans)
+    quarter = "x. " + unit * (50_000 // len(unit))
+    ratio = _fastest(text, repeats=2) / max(_fastest(quarter, repeats=2), 1e-4)
+    assert ratio < 9, ratio
+    assert_contract(text, split_sentences(text))
