@@ -196,8 +196,8 @@ def test_custom_kind_end_to_end(people, django_capture_on_commit_callbacks, clie
     assert all(r["tokens"] is None and r["bio"] is None for r in records)
     by_position = {r["sentence_position"]: r for r in records}
     assert by_position[3]["gold"] == {"label": "possible"}
-    assert by_position[3]["agreement"] == 1.0
-    assert by_position[0]["agreement"] == pytest.approx(2 / 3)
+    assert by_position[3]["modal_share"] == 1.0
+    assert by_position[0]["modal_share"] == pytest.approx(2 / 3)
     csv_body = body_of(lead.get(f"/api/projects/{project_id}/export/?kind=certainty&format=csv"))
     table = list(csv.DictReader(io.StringIO(csv_body.decode(), newline="")))
     assert [json.loads(r["gold"]) for r in table] == [r["gold"] for r in records]
